@@ -1,0 +1,36 @@
+"""Helpers for the Meta Llama on Azure AI cookbook: configuration, clients, stream printing, usage, errors.
+
+Everything here is small on purpose; open the modules and read them.
+
+- ``config``:  ``load_settings()`` reads ``AZURE_INFERENCE_ENDPOINT`` / ``AZURE_INFERENCE_CREDENTIAL``
+- ``auth``:    a key or Microsoft Entra ID (and the offline stand-in credential)
+- ``clients``: one factory per integration path, returning the library's own client
+- ``streams``: ``print_stream`` for every path's streamed answer
+- ``display``: ``show_usage``
+- ``errors``:  ``explain_error`` for the service's error shapes
+- ``retry``:   ``with_retries`` for 429/500/503
+- ``mock``:    the replay server (``python -m helpers.mock serve``)
+"""
+
+from .clients import (
+    async_openai_client,
+    azure_async_client,
+    azure_client,
+    langchain_chat,
+    litellm_params,
+    openai_client,
+    rest_headers,
+    rest_url,
+)
+from .config import ConfigError, Settings, load_settings, mask
+from .display import Usage, show_usage, usage_of
+from .errors import ServiceError, explain_error, service_error
+from .retry import with_retries, with_retries_async
+from .streams import StreamResult, aprint_stream, print_stream
+
+__all__ = [
+    "ConfigError", "ServiceError", "Settings", "StreamResult", "Usage",
+    "aprint_stream", "async_openai_client", "azure_async_client", "azure_client", "explain_error",
+    "langchain_chat", "litellm_params", "load_settings", "mask", "openai_client", "print_stream",
+    "rest_headers", "rest_url", "service_error", "show_usage", "usage_of", "with_retries", "with_retries_async",
+]

@@ -1,0 +1,52 @@
+"""Token usage, read from whatever a library returns, and printed the same way for every path."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+
+@dataclass(frozen=True)
+class Usage:
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
+
+
+def _get(obj: Any, name: str) -> Any:
+    return obj.get(name) if isinstance(obj, Mapping) else getattr(obj, name, None)
+
+
+def usage_of(obj: Any) -> Usage | None:
+    """Usage from a usage block, or from a whole response that carries one; ``None`` if absent.
+
+    Understands ``prompt_tokens``/``completion_tokens`` (the service, azure-ai-inference, openai, LiteLLM)
+    and ``input_tokens``/``output_tokens`` (LangChain's ``usage_metadata``).
+    """
+    if obj is None:
+        return None
+    for holder in ("usage", "usage_metadata"):
+        inner = _get(obj, holder)
+        if inner is not None and not isinstance(inner, (int, float)):
+            return usage_of(inner)
+    prompt = _get(obj, "prompt_tokens")
+    if prompt is None:
+        prompt = _get(obj, "input_tokens")
+    completion = _get(obj, "completion_tokens")
+    if completion is None:
+        completion = _get(obj, "output_tokens")
+    if prompt is None and completion is None:
+        return None
+    total = _get(obj, "total_tokens")
+    prompt, completion = int(prompt or 0), int(completion or 0)
+    return Usage(prompt, completion, int(total) if total is not None else prompt + completion)
+
+
+def show_usage(obj: Any) -> Usage | None:
+    """Print prompt, completion and total tokens of a response or usage block."""
+    usage = usage_of(obj)
+    if usage is None:
+        print("Usage: not reported")
+        return None
+    print(f"Usage: {usage.prompt_tokens} prompt + {usage.completion_tokens} completion = {usage.total_tokens} tokens")
+    return usage

@@ -1,0 +1,116 @@
+"""One error formatter for the service's error shapes, whichever library raised them.
+
+``service_error(exc)`` reads the HTTP status and JSON body out of the exception types of
+azure-ai-inference (``HttpResponseError``), openai and LangChain (``openai.APIStatusError``),
+LiteLLM (its exceptions carry ``status_code``), requests and httpx (``HTTPError`` with ``.response``).
+``explain_error(exc)`` prints what went wrong and what to do about it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+ADVICE = {
+    "content_filter": "Azure AI Content Safety flagged the prompt. Rephrase it; the request was not sent to the model and cannot succeed as is.",
+    "parameter_not_supported": "This model does not support that value. For JSON, ask for it in the prompt and validate the reply.",
+    "invalid_value": "A parameter is out of range or of the wrong type. Check the documented ranges (temperature and top_p in [0, 1], penalties in [-2, 2]).",
+    "extra_parameters": "A parameter outside the API's list was sent without the header. Add 'extra-parameters: pass-through' (or 'drop' to have it ignored).",
+    "unauthorized": "The key or token was refused. Check AZURE_INFERENCE_CREDENTIAL matches this endpoint (keys are per deployment); Entra ID works on managed compute only.",
+    "rate_limited": "Over the deployment's quota (1,000 requests and 200,000 tokens per minute). Wait and retry with backoff, honouring Retry-After when sent.",
+    "server_error": "The service failed or is unavailable. It is safe to retry with backoff.",
+    "no_recording": "Offline, answers come from data/recordings. Send one of the recorded requests (the closest are named above) or record this one against a live endpoint (README, 'Recording').",
+    "not_found": "Wrong URL or deployment. AZURE_INFERENCE_ENDPOINT should be the endpoint's base URL.",
+}
+
+
+@dataclass
+class ServiceError:
+    """What an error response said: HTTP status, a short kind, the service's code and message."""
+
+    status: int | None
+    kind: str
+    code: str | None
+    message: str
+    body: Any = field(default=None, repr=False)
+    retry_after: float | None = None
+
+
+def _json(text: Any) -> Any:
+    if isinstance(text, (dict, list)):
+        return text
+    try:
+        return json.loads(text)
+    except (TypeError, ValueError):
+        return text
+
+
+def _status_body_headers(exc: BaseException) -> tuple[int | None, Any, dict[str, str]]:
+    """Pull status, parsed body and headers out of any of the five libraries' exceptions."""
+    response = getattr(exc, "response", None)
+    status = getattr(exc, "status_code", None) or getattr(response, "status_code", None)
+    headers: dict[str, str] = {}
+    if response is not None and getattr(response, "headers", None) is not None:
+        headers = {k.lower(): v for k, v in dict(response.headers).items()}
+    body: Any = None
+    if hasattr(exc, "body") and exc.body is not None:  # openai / LangChain
+        body = exc.body
+        if isinstance(body, dict) and "error" not in body and "detail" not in body and "status" not in body:
+            body = {"error": body}  # the openai SDK unwraps {"error": {...}} into exc.body
+    if body is None and response is not None:
+        try:
+            body = response.json()
+        except Exception:  # noqa: BLE001 - any library's response type, any decoding failure
+            text = getattr(response, "text", None)
+            body = _json(text() if callable(text) else text)
+    if not isinstance(body, (dict, list)):  # LiteLLM puts the raw answer in its message
+        message = str(getattr(exc, "message", "") or exc)
+        start = message.find("{")
+        body = _json(message[start:]) if start >= 0 else message
+    return (int(status) if status else None), body, headers
+
+
+def service_error(exc: BaseException) -> ServiceError:
+    status, body, headers = _status_body_headers(exc)
+    code = message = None
+    if isinstance(body, dict):
+        inner = body.get("error") if isinstance(body.get("error"), dict) else body
+        code = inner.get("code")
+        message = inner.get("message") or inner.get("detail")
+        if isinstance(message, dict) or message is None and isinstance(inner.get("detail"), dict):
+            message = json.dumps(inner.get("detail"))
+    message = str(message or body or exc)
+    if code == "content_filter":
+        kind = "content_filter"
+    elif code == "parameter_not_supported":
+        kind = "parameter_not_supported"
+    elif status == 400 and "extra-parameters" in message.lower().replace("extra parameters", "extra-parameters"):
+        kind = "extra_parameters"
+    elif status == 422:
+        kind = "invalid_value"
+    elif status in (401, 403):
+        kind = "unauthorized"
+    elif status == 429:
+        kind = "rate_limited"
+    elif code == "RecordingNotFound":
+        kind = "no_recording"
+    elif status == 404:
+        kind = "not_found"
+    elif status and status >= 500:
+        kind = "server_error"
+    else:
+        kind = "other"
+    retry_after = headers.get("retry-after")
+    return ServiceError(status, kind, str(code) if code is not None else None, message, body,
+                        float(retry_after) if retry_after and retry_after.replace(".", "", 1).isdigit() else None)
+
+
+def explain_error(exc: BaseException) -> ServiceError:
+    """Print what the service said and what to do; return the parsed ``ServiceError``."""
+    err = service_error(exc)
+    print(f"HTTP {err.status} ({err.kind}{', code ' + err.code if err.code and err.code != err.kind else ''}) from {type(exc).__name__}")
+    print(f"  service says: {err.message}")
+    if err.kind in ADVICE:
+        print(f"  what to do:   {ADVICE[err.kind]}")
+    return err

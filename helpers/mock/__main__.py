@@ -1,0 +1,98 @@
+"""Command line: ``python -m helpers.mock serve`` (replay) and ``python -m helpers.mock record`` (proxy and record).
+
+``serve`` prints one line per deployment, ``endpoint <deployment-name> <url>``, on standard output;
+everything else goes to standard error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from pathlib import Path
+
+import uvicorn
+
+from .app import DATA_DIR, DEMO_KEY, MockSettings, ReplayServer, load_deployments
+
+
+def _statuses(text: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(s) for s in text.split(",") if s.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated HTTP statuses, got {text!r}") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m helpers.mock", description="Replay server for Azure AI serverless chat endpoints (Meta Llama).")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--port", type=int, default=8000, help="port on 127.0.0.1 (0 picks a free one; default 8000)")
+    common.add_argument("--recordings", type=Path, default=DATA_DIR / "recordings", help="recordings folder (default data/recordings)")
+    common.add_argument("--log-requests", action="store_true", help="log each chat request and the recording that answered it (never headers)")
+
+    serve = sub.add_parser("serve", parents=[common], help="replay recordings", description="Serve recorded interactions in the foreground. The accepted key is $AZURE_INFERENCE_CREDENTIAL when set, else the demo key " + DEMO_KEY + ".")
+    serve.add_argument("--rpm", type=int, default=1000, help="requests per minute per deployment before 429 (0 = off; default 1000, as documented)")
+    serve.add_argument("--tpm", type=int, default=200_000, help="tokens per minute per deployment before 429 (0 = off; default 200000, as documented)")
+    serve.add_argument("--quota-window", type=float, default=60.0, help="length in seconds of the quota window (default 60)")
+    serve.add_argument("--no-retry-after", action="store_true", help="send 429s without a Retry-After header, as the service may")
+    serve.add_argument("--fault-rate", type=float, default=0.0, help="share of chat requests answered with an injected error (0..1)")
+    serve.add_argument("--fault-statuses", type=_statuses, default=(429, 500, 503), help="statuses to inject, comma-separated (default 429,500,503)")
+    serve.add_argument("--latency-ms", type=float, default=0.0, help="delay added before every chat answer")
+    serve.add_argument("--replay-timing", action="store_true", help="stream chunks at the gaps they were recorded with")
+    serve.add_argument("--cut-stream-after", type=int, default=0, help="drop the connection after N chunks of every stream (0 = never)")
+    serve.add_argument("--seed", type=int, default=None, help="seed for fault injection, for repeatable runs")
+
+    sub.add_parser(
+        "record", parents=[common], help="proxy to live endpoints and record",
+        description="Forward every request to the live endpoint of its deployment and write what comes back as a recording. "
+        "Upstreams come from <PREFIX>_ENDPOINT and <PREFIX>_CREDENTIAL for each deployment's env_prefix in data/deployments.json "
+        "(AZURE_INFERENCE_ENDPOINT for Meta-Llama-3.1-405B-Instruct, and so on). Clients talk to the proxy with the demo key " + DEMO_KEY + "; "
+        "the live key stays in this process and is never written.",
+    )
+    return parser
+
+
+def settings_from_args(args: argparse.Namespace) -> MockSettings:
+    if args.command == "record":
+        upstreams = {}
+        for dep in load_deployments().values():
+            url, key = os.environ.get(f"{dep.env_prefix}_ENDPOINT"), os.environ.get(f"{dep.env_prefix}_CREDENTIAL")
+            if url and key:
+                upstreams[dep.name] = (url.rstrip("/"), key)
+        if not upstreams:
+            raise SystemExit("record: set AZURE_INFERENCE_ENDPOINT and AZURE_INFERENCE_CREDENTIAL to a live endpoint first.")
+        return MockSettings(key=DEMO_KEY, recordings_dir=args.recordings, upstreams=upstreams, rpm=0, tpm=0, log_requests=True)
+    return MockSettings(
+        key=os.environ.get("AZURE_INFERENCE_CREDENTIAL") or DEMO_KEY,
+        recordings_dir=args.recordings,
+        rpm=args.rpm, tpm=args.tpm, quota_window_seconds=args.quota_window, retry_after=not args.no_retry_after,
+        fault_rate=args.fault_rate, fault_statuses=args.fault_statuses, latency_ms=args.latency_ms,
+        replay_timing=args.replay_timing, cut_stream_after=args.cut_stream_after, seed=args.seed,
+        log_requests=args.log_requests,
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    settings = settings_from_args(args)
+    replay = ReplayServer(settings)
+    config = uvicorn.Config(replay.app, host="127.0.0.1", port=args.port, log_level="warning")
+    server = uvicorn.Server(config)
+    if args.port == 0:  # bind first so the printed URLs carry the real port
+        sock = config.bind_socket()
+        port = sock.getsockname()[1]
+    else:
+        sock, port = None, args.port
+    for name in replay.deployments:
+        print(f"endpoint {name} http://127.0.0.1:{port}/{name}", flush=True)
+    mode = "recording through to live endpoints" if settings.upstreams else f"{len(replay.store)} recordings"
+    print(f"replay server on 127.0.0.1:{port}, {mode}; Ctrl+C stops it", file=sys.stderr, flush=True)
+    server.run(sockets=[sock] if sock else None)
+
+
+if __name__ == "__main__":
+    main()

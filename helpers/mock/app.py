@@ -1,0 +1,250 @@
+"""The replay server: a Starlette app that answers like an Azure AI serverless endpoint.
+
+Routes, under one URL prefix per deployment (``/<deployment-name>``):
+
+- ``GET  /info``                  model information, from ``data/deployments.json``
+- ``POST /chat/completions``      Azure route (azure-ai-inference, LiteLLM, LangChain)
+- ``POST /v1/chat/completions``   OpenAI-compatible route (OpenAI SDK)
+
+A chat request goes through, in order: auth, body parsing, quota, injected faults, the service's
+rules (``rules.py``), then the recording lookup (``recordings.py``). In record mode the request is
+forwarded to the live endpoint instead, and the answer is written as a new recording (``proxy.py``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, AsyncIterator
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from . import errors, rules
+from .quota import Faults, Quota
+from .recordings import Recording, RecordingStore, match_key
+
+log = logging.getLogger("helpers.mock")
+
+ROOT = Path(__file__).resolve().parents[2]
+DATA_DIR = ROOT / "data"
+DEMO_KEY = "demo-key-for-the-local-mock-0000"  # 32 characters, like a real key; accepted only by the mock
+STAND_IN_ENTRA_TOKEN = "stand-in-entra-token-for-the-local-mock"  # see helpers.auth.StandInEntraCredential
+MAX_BODY_BYTES = 8 * 1024 * 1024
+
+
+@dataclass
+class Deployment:
+    name: str
+    model_name: str
+    model_type: str
+    model_provider_name: str
+    kind: str  # "serverless" or "managed"
+    env_prefix: str
+    azureml_deployment: str | None = None
+
+    def info(self) -> dict[str, str]:
+        return {"model_name": self.model_name, "model_type": self.model_type, "model_provider_name": self.model_provider_name}
+
+
+def load_deployments(path: Path = DATA_DIR / "deployments.json") -> dict[str, Deployment]:
+    raw = json.loads(Path(path).read_text(encoding="utf-8"))
+    return {d["name"]: Deployment(**d) for d in raw["deployments"]}
+
+
+@dataclass
+class MockSettings:
+    """Everything a run of the replay server can be configured with."""
+
+    key: str = DEMO_KEY
+    recordings_dir: Path = DATA_DIR / "recordings"
+    deployments_file: Path = DATA_DIR / "deployments.json"
+    rpm: int = 1000
+    tpm: int = 200_000
+    quota_window_seconds: float = 60.0
+    retry_after: bool = True
+    fault_rate: float = 0.0
+    fault_statuses: tuple[int, ...] = (429, 500, 503)
+    latency_ms: float = 0.0
+    replay_timing: bool = False
+    cut_stream_after: int = 0
+    seed: int | None = None
+    max_body_bytes: int = MAX_BODY_BYTES
+    log_requests: bool = False
+    upstreams: dict[str, tuple[str, str]] = field(default_factory=dict)  # record mode: name -> (url, key)
+
+
+class StreamCut(Exception):
+    """Raised inside a streamed answer to drop the connection mid-stream (fault injection)."""
+
+
+class ReplayServer:
+    """Holds the state of one server run; ``app`` is the ASGI application."""
+
+    def __init__(self, settings: MockSettings | None = None) -> None:
+        self.settings = settings or MockSettings()
+        s = self.settings
+        self.deployments = load_deployments(s.deployments_file)
+        self.store = RecordingStore(s.recordings_dir)
+        self.quota = Quota(rpm=s.rpm, tpm=s.tpm, window_seconds=s.quota_window_seconds)
+        self.faults = Faults(s.fault_rate, tuple(s.fault_statuses), s.latency_ms, s.cut_stream_after, s.seed)
+        self.recorder = None
+        if s.upstreams:
+            from .proxy import Recorder  # only record mode needs an HTTP client
+
+            self.recorder = Recorder(s.upstreams, s.recordings_dir, self.store)
+        self.app = Starlette(
+            routes=[
+                Route("/{deployment}/info", self.info, methods=["GET"]),
+                Route("/{deployment}/chat/completions", self.chat, methods=["POST"]),
+                Route("/{deployment}/v1/chat/completions", self.chat, methods=["POST"]),
+            ],
+            lifespan=self._lifespan,
+        )
+        self.app.add_exception_handler(404, self._not_found)
+        self.app.add_exception_handler(405, self._not_allowed)
+
+    @contextlib.asynccontextmanager
+    async def _lifespan(self, app: Starlette) -> AsyncIterator[None]:
+        yield
+        if self.recorder:
+            await self.recorder.aclose()
+
+    # -- routing errors, in the service's JSON shape ---------------------------------------
+    async def _not_found(self, request: Request, exc: Exception) -> Response:
+        names = ", ".join(self.deployments)
+        return errors.spec_error(404, "NotFound", f"No route {request.url.path}. Deployments here: {names}; routes: /info, /chat/completions, /v1/chat/completions.")
+
+    async def _not_allowed(self, request: Request, exc: Exception) -> Response:
+        return errors.spec_error(405, "MethodNotAllowed", f"{request.method} is not allowed on {request.url.path}.")
+
+    # -- checks shared by every route ------------------------------------------------------
+    def _deployment(self, request: Request) -> Deployment | Response:
+        name = request.path_params["deployment"]
+        dep = self.deployments.get(name)
+        if dep is None:
+            return errors.spec_error(404, "DeploymentNotFound", f"No deployment named {name!r}. Deployments here: {', '.join(self.deployments)}.")
+        wanted = request.headers.get("azureml-model-deployment")
+        if wanted and dep.kind == "managed" and wanted != dep.azureml_deployment:
+            return errors.spec_error(404, "DeploymentNotFound", f"Header azureml-model-deployment names {wanted!r}; this endpoint has {dep.azureml_deployment!r}.")
+        return dep
+
+    def _authorized(self, request: Request, dep: Deployment) -> bool:
+        accepted = {self.settings.key}
+        if dep.kind == "managed":
+            accepted.add(STAND_IN_ENTRA_TOKEN)  # managed compute also takes Entra ID tokens
+        auth = request.headers.get("authorization", "")
+        token = auth[7:] if auth[:7].lower() == "bearer " else auth
+        return token.strip() in accepted or request.headers.get("api-key", "").strip() in accepted
+
+    async def _read_json(self, request: Request) -> dict[str, Any] | Response:
+        ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if ctype != "application/json":
+            return errors.spec_error(415, "UnsupportedMediaType", f"Content-Type must be application/json, not {ctype or 'missing'!r}.")
+        limit = self.settings.max_body_bytes
+        declared = request.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > limit:
+            return errors.spec_error(413, "PayloadTooLarge", f"The request body is over {limit} bytes.")
+        raw = bytearray()
+        async for chunk in request.stream():
+            raw += chunk
+            if len(raw) > limit:
+                return errors.spec_error(413, "PayloadTooLarge", f"The request body is over {limit} bytes.")
+        try:
+            body = json.loads(raw)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            return errors.spec_error(400, "InvalidJson", f"The request body is not valid JSON: {exc}.")
+        if not isinstance(body, dict):
+            return errors.spec_error(400, "InvalidJson", "The request body must be a JSON object.")
+        return body
+
+    # -- routes ----------------------------------------------------------------------------
+    async def info(self, request: Request) -> Response:
+        dep = self._deployment(request)
+        if isinstance(dep, Response):
+            return dep
+        if not self._authorized(request, dep):
+            return errors.unauthorized()
+        if self.recorder and dep.name in self.recorder.upstreams:
+            return await self.recorder.forward_info(request, dep)
+        return JSONResponse(dep.info())
+
+    async def chat(self, request: Request) -> Response:
+        dep = self._deployment(request)
+        if isinstance(dep, Response):
+            return dep
+        if not self._authorized(request, dep):
+            return errors.unauthorized()
+        body = await self._read_json(request)
+        if isinstance(body, Response):
+            return body
+        if self.recorder and dep.name in self.recorder.upstreams:
+            return await self.recorder.forward_chat(request, dep, body)
+
+        if self.settings.latency_ms:
+            await asyncio.sleep(self.settings.latency_ms / 1000)
+        wait = self.quota.admit(dep.name)
+        if wait is not None:
+            retry_after = math.ceil(wait) if self.settings.retry_after else None
+            return errors.rate_limited(f"Rate limit of {self.quota.rpm} requests / {self.quota.tpm} tokens per minute exceeded for {dep.name}.", retry_after)
+        injected = self.faults.pick()
+        if injected:
+            return self._injected(injected)
+
+        problem = rules.check_request(body, dep.model_name)
+        if problem:
+            return problem
+        body, problem = rules.apply_extra_parameters(body, request.headers.get("extra-parameters"))
+        if problem:
+            return problem
+
+        rec = self.store.find(dep.name, body)
+        if self.settings.log_requests:
+            log.warning("%s %s -> %s", request.method, request.url.path, rec.name if rec else f"no recording for {match_key(body)}")
+        if rec is None:
+            closest = self.store.closest(dep.name, body)
+            return errors.spec_error(
+                404, "RecordingNotFound",
+                "The replay server has no recording for this request (messages, stream flag and generation "
+                f"parameters). Closest recordings: {', '.join(closest) or 'none'}. Record one against a live "
+                "endpoint (see README, 'Recording'), or send one of the recorded requests.",
+                closest=closest,
+            )
+        self.quota.spend(dep.name, rec.total_tokens)
+        return self._replay(rec)
+
+    def _injected(self, status: int) -> Response:
+        if status == 429:
+            return errors.rate_limited("Injected fault: rate limit exceeded.", 1 if self.settings.retry_after else None)
+        names = {500: "InternalServerError", 502: "BadGateway", 503: "ServiceUnavailable", 504: "GatewayTimeout"}
+        return errors.spec_error(status, names.get(status, "InjectedFault"), f"Injected fault: HTTP {status}.")
+
+    def _replay(self, rec: Recording) -> Response:
+        # Say where the answer came from, so nobody mistakes an authored answer for a model's.
+        headers = {**rec.headers, "x-replay-recording": rec.name, "x-replay-provenance": str(rec.provenance.get("source"))}
+        if rec.stream is None:
+            return JSONResponse(rec.body, status_code=rec.status, headers=headers)
+        return StreamingResponse(self._events(rec), status_code=rec.status, media_type="text/event-stream", headers=headers)
+
+    async def _events(self, rec: Recording) -> AsyncIterator[bytes]:
+        cut = self.faults.cut_stream_after
+        for i, event in enumerate(rec.stream or []):
+            if cut and i >= cut:
+                raise StreamCut(f"stream cut after {cut} chunks (fault injection)")
+            if self.settings.replay_timing and event.get("delay_ms"):
+                await asyncio.sleep(event["delay_ms"] / 1000)
+            data = event["data"]
+            payload = data if isinstance(data, str) else json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+            yield f"data: {payload}\n\n".encode()
+
+
+def create_app(settings: MockSettings | None = None) -> Starlette:
+    """The ASGI app, for ``uvicorn helpers.mock.app:create_app --factory`` or tests."""
+    return ReplayServer(settings).app

@@ -1,0 +1,51 @@
+"""The JSON error bodies the replay server answers with.
+
+Shapes marked *documented* are copied from the service's documentation or the wire contract
+(``../shared/api-contract.md``); the others follow the REST specification's
+``{"error": {"code", "message"}}`` shape and are authored here, as the replay server's own.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.responses import JSONResponse
+
+
+def spec_error(status: int, code: str, message: str, **extra: Any) -> JSONResponse:
+    """The REST specification's error shape, with the ``x-ms-error-code`` header."""
+    body: dict[str, Any] = {"error": {"code": code, "message": message, **extra}}
+    return JSONResponse(body, status_code=status, headers={"x-ms-error-code": code})
+
+
+def unauthorized() -> JSONResponse:
+    return spec_error(
+        401,
+        "Unauthorized",
+        "Access denied due to a missing or invalid key. Send it as 'Authorization: Bearer <key>' or 'api-key: <key>'.",
+    )
+
+
+def extra_parameters_not_allowed(names: list[str]) -> JSONResponse:
+    """Documented (seen in the wild): extra parameters sent without ``extra-parameters: pass-through``."""
+    detail = (
+        f"Extra parameters {names!r} are not allowed when extra-parameters is not set or set to be 'error'. "
+        "Set extra-parameters to 'pass-through' to pass to the model."
+    )
+    return JSONResponse({"detail": detail}, status_code=400)
+
+
+def invalid_value(field: str, value: Any, code: str = "invalid_value", reason: str | None = None) -> JSONResponse:
+    """Documented shape (for ``parameter_not_supported``): a 422 naming the offending body field."""
+    detail: dict[str, Any] = {"loc": ["body", field], "input": value}
+    if reason:
+        detail["msg"] = reason
+    body = {"status": 422, "code": code, "detail": detail, "message": "One of the parameters contain invalid values."}
+    return JSONResponse(body, status_code=422)
+
+
+def rate_limited(message: str, retry_after: int | None) -> JSONResponse:
+    headers = {"x-ms-error-code": "429"}
+    if retry_after is not None:
+        headers["Retry-After"] = str(retry_after)
+    return JSONResponse({"error": {"code": "429", "message": message}}, status_code=429, headers=headers)

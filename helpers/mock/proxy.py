@@ -1,0 +1,129 @@
+"""Record mode: forward requests to a live endpoint and write each answer as a recording.
+
+Only the request *body* and the response status, body or stream are written. No request header is
+ever stored, and the upstream key is scrubbed from anything written, in case a service echoes it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+import time
+from pathlib import Path
+from typing import Any, AsyncIterator
+
+import httpx
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+
+from .recordings import Recording, RecordingStore, match_key
+
+FORWARDED_HEADERS = ("content-type", "accept", "extra-parameters", "azureml-model-deployment")
+
+
+def recording_filename(body: dict[str, Any]) -> str:
+    """``<first words of the last message>-<stream|json>-<hash>.json``: readable and stable."""
+    messages = body.get("messages") or [{}]
+    content = messages[-1].get("content") if isinstance(messages[-1], dict) else ""
+    if isinstance(content, list):
+        content = " ".join(i.get("text", "") for i in content if isinstance(i, dict))
+    slug = re.sub(r"[^a-z0-9]+", "-", str(content or "").lower()).strip("-")[:48] or "request"
+    digest = hashlib.sha256(match_key(body).encode()).hexdigest()[:8]
+    return f"{slug}-{'stream' if body.get('stream') else 'json'}-{digest}.json"
+
+
+class Recorder:
+    def __init__(self, upstreams: dict[str, tuple[str, str]], recordings_dir: Path, store: RecordingStore) -> None:
+        self.upstreams = upstreams
+        self.recordings_dir = Path(recordings_dir)
+        self.store = store
+        self.client = httpx.AsyncClient(timeout=httpx.Timeout(120.0, connect=10.0))
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+    def _upstream(self, request: Request, deployment: str) -> tuple[str, dict[str, str], str]:
+        base, key = self.upstreams[deployment]
+        suffix = request.url.path[len(f"/{deployment}"):]
+        url = base + suffix + (f"?{request.url.query}" if request.url.query else "")
+        headers = {h: request.headers[h] for h in FORWARDED_HEADERS if h in request.headers}
+        headers.update({"authorization": f"Bearer {key}", "api-key": key})
+        return url, headers, key
+
+    async def forward_info(self, request: Request, dep: Any) -> Response:
+        url, headers, _ = self._upstream(request, dep.name)
+        upstream = await self.client.get(url, headers=headers)
+        return Response(upstream.content, status_code=upstream.status_code, media_type=upstream.headers.get("content-type"))
+
+    async def forward_chat(self, request: Request, dep: Any, body: dict[str, Any]) -> Response:
+        url, headers, key = self._upstream(request, dep.name)
+        if not body.get("stream"):
+            upstream = await self.client.post(url, headers=headers, json=body)
+            try:
+                answer = upstream.json()
+            except ValueError:
+                answer = {"error": {"code": "NonJsonAnswer", "message": upstream.text[:2000]}}
+            self._write(dep.name, body, {"status": upstream.status_code, "body": answer}, key, request.url.path)
+            return JSONResponse(answer, status_code=upstream.status_code)
+        return await self._forward_stream(url, headers, key, dep.name, body, request.url.path)
+
+    async def _forward_stream(self, url: str, headers: dict[str, str], key: str, deployment: str, body: dict[str, Any], route: str) -> Response:
+        upstream = await self.client.send(self.client.build_request("POST", url, headers=headers, json=body), stream=True)
+        if upstream.status_code != 200 or "text/event-stream" not in upstream.headers.get("content-type", ""):
+            raw = await upstream.aread()
+            await upstream.aclose()
+            try:
+                answer = json.loads(raw)
+            except ValueError:
+                answer = {"error": {"code": "NonJsonAnswer", "message": raw.decode(errors="replace")[:2000]}}
+            self._write(deployment, body, {"status": upstream.status_code, "body": answer}, key, route)
+            return JSONResponse(answer, status_code=upstream.status_code)
+
+        async def relay() -> AsyncIterator[bytes]:
+            events: list[dict[str, Any]] = []
+            last = time.monotonic()
+            try:
+                async for line in upstream.aiter_lines():
+                    if not line.startswith("data:"):
+                        continue
+                    now = time.monotonic()
+                    payload = line[5:].strip()
+                    data: Any = payload if payload == "[DONE]" else json.loads(payload)
+                    events.append({"delay_ms": round((now - last) * 1000, 1), "data": data})
+                    last = now
+                    yield f"data: {payload}\n\n".encode()
+            finally:
+                await upstream.aclose()
+                self._write(deployment, body, {"status": 200, "stream": events}, key, route)
+
+        return StreamingResponse(relay(), media_type="text/event-stream")
+
+    def _write(self, deployment: str, body: dict[str, Any], response: dict[str, Any], key: str, route: str) -> Path:
+        model = None
+        answer = response.get("body")
+        if isinstance(answer, dict):
+            model = answer.get("model")
+        elif response.get("stream"):
+            model = next((e["data"].get("model") for e in response["stream"] if isinstance(e["data"], dict)), None)
+        record = {
+            "provenance": {
+                "source": "recorded-live",
+                "recorded_at": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d"),
+                "model": model,
+                "route": route.split("/", 2)[-1] if route.count("/") > 1 else route,
+                "note": "Recorded through 'python -m helpers.mock record'; request headers are never stored.",
+            },
+            "request": {"body": body},
+            "response": response,
+        }
+        text = json.dumps(record, indent=2, ensure_ascii=False)
+        if key and key in text:
+            text = text.replace(key, "<redacted>")
+        folder = self.recordings_dir / deployment
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / recording_filename(body)
+        path.write_text(text + "\n", encoding="utf-8")
+        self.store.add(Recording(path, deployment, body, response["status"], response.get("body"), response.get("stream"), {}, record["provenance"]))
+        return path

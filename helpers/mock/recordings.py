@@ -1,0 +1,168 @@
+"""Recordings: load them from ``data/recordings``, and find the one a request matches.
+
+A recording is one JSON file holding one interaction::
+
+    {
+      "provenance": {"source": "documented-example" | "authored" | "recorded-live", "note": "...", ...},
+      "request":  {"body": {...the chat completions request...}},
+      "response": {"status": 200, "body": {...}}                       # non-streamed
+             or:  {"status": 200, "stream": [{"delay_ms": 35, "data": {...chunk...}}, ...]}
+    }
+
+Matching ignores what the service ignores. Two requests match when their *match keys* are equal;
+``match_key`` below is the whole definition, and the README explains it in words.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+PROVENANCES = ("recorded-live", "documented-example", "authored")
+
+# Fields that never change what the model generates, so they never change the match.
+IGNORED_FIELDS = {"model", "stream_options", "user"}
+# Explicit defaults: sending them is the same as leaving them out.
+DEFAULTS = {"stream": False, "n": 1, "response_format": {"type": "text"}}
+# Same meaning, other spelling (LangChain sends max_completion_tokens for max_tokens).
+ALIASES = {"max_completion_tokens": "max_tokens"}
+
+
+def _normalize_content(content: Any) -> Any:
+    """A string and a list holding one text item are the same content."""
+    if isinstance(content, list) and len(content) == 1 and isinstance(content[0], dict):
+        item = content[0]
+        if item.get("type") == "text" and set(item) <= {"type", "text"}:
+            return item.get("text")
+    return content
+
+
+def _normalize_message(message: Any) -> Any:
+    if not isinstance(message, dict):
+        return message
+    out = {k: v for k, v in message.items() if v not in (None, "") or k == "content"}
+    if "content" in out:
+        out["content"] = _normalize_content(out["content"])
+    return out
+
+
+def _numbers_as_float(value: Any) -> Any:
+    """``0`` and ``0.0`` are the same temperature."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return float(value)
+    if isinstance(value, dict):
+        return {k: _numbers_as_float(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_numbers_as_float(v) for v in value]
+    return value
+
+
+def normalize_body(body: dict[str, Any]) -> dict[str, Any]:
+    """The parts of a chat completions request body that decide which recording answers it."""
+    out: dict[str, Any] = {}
+    for key, value in body.items():
+        key = ALIASES.get(key, key)
+        if key in IGNORED_FIELDS or value is None:
+            continue
+        if key in DEFAULTS and value == DEFAULTS[key]:
+            continue
+        if key == "messages" and isinstance(value, list):
+            value = [_normalize_message(m) for m in value]
+        out[key] = _numbers_as_float(value)
+    return out
+
+
+def match_key(body: dict[str, Any]) -> str:
+    """A canonical string: equal for requests the service would treat as the same."""
+    return json.dumps(normalize_body(body), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+@dataclass
+class Recording:
+    """One recorded interaction, as loaded from its file."""
+
+    path: Path
+    deployment: str
+    request_body: dict[str, Any]
+    status: int
+    body: Any = None
+    stream: list[dict[str, Any]] | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    provenance: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return f"{self.deployment}/{self.path.stem}"
+
+    @property
+    def total_tokens(self) -> int:
+        """Tokens this interaction used, from its usage block (0 when it has none)."""
+        usage = None
+        if isinstance(self.body, dict):
+            usage = self.body.get("usage")
+        elif self.stream:
+            for event in self.stream:
+                data = event.get("data")
+                if isinstance(data, dict) and data.get("usage"):
+                    usage = data["usage"]
+        return int((usage or {}).get("total_tokens") or 0)
+
+
+def load_recording(path: Path, deployment: str) -> Recording:
+    """Read one recording file, checking the fields the server relies on."""
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    provenance = raw.get("provenance") or {}
+    if provenance.get("source") not in PROVENANCES:
+        raise ValueError(f"{path}: provenance.source must be one of {PROVENANCES}")
+    request, response = raw["request"], raw["response"]
+    return Recording(
+        path=path,
+        deployment=deployment,
+        request_body=request["body"],
+        status=int(response.get("status", 200)),
+        body=response.get("body"),
+        stream=response.get("stream"),
+        headers=response.get("headers") or {},
+        provenance=provenance,
+    )
+
+
+class RecordingStore:
+    """All recordings of all deployments, indexed by match key."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self._index: dict[tuple[str, str], Recording] = {}
+        self.reload()
+
+    def reload(self) -> None:
+        index: dict[tuple[str, str], Recording] = {}
+        if self.root.is_dir():
+            for path in sorted(self.root.glob("*/*.json")):
+                rec = load_recording(path, path.parent.name)
+                index[(rec.deployment, match_key(rec.request_body))] = rec
+        self._index = index
+
+    def __len__(self) -> int:
+        return len(self._index)
+
+    def add(self, rec: Recording) -> None:
+        self._index[(rec.deployment, match_key(rec.request_body))] = rec
+
+    def find(self, deployment: str, body: dict[str, Any]) -> Recording | None:
+        return self._index.get((deployment, match_key(body)))
+
+    def closest(self, deployment: str, body: dict[str, Any], limit: int = 3) -> list[str]:
+        """Names of the recordings whose match keys look most like this request's."""
+        key = match_key(body)
+        candidates = [(other_key, rec) for (dep, other_key), rec in self._index.items() if dep == deployment]
+        # quick_ratio is a cheap upper bound; compute the real ratio for the best few only.
+        candidates.sort(key=lambda kr: difflib.SequenceMatcher(None, key, kr[0]).quick_ratio(), reverse=True)
+        best = candidates[: limit * 4]
+        best.sort(key=lambda kr: difflib.SequenceMatcher(None, key, kr[0], autojunk=False).ratio(), reverse=True)
+        return [rec.name for _, rec in best[:limit]]

@@ -1,0 +1,90 @@
+"""The service's request rules, applied before any recording is looked up.
+
+Each check returns an error response, or ``None`` when the request passes. They follow the
+Azure AI Model Inference API specification (2024-05-01-preview) and the Llama documentation.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.responses import JSONResponse
+
+from . import errors
+
+KNOWN_PARAMETERS = {
+    "messages", "frequency_penalty", "presence_penalty", "temperature", "top_p", "max_tokens",
+    "stop", "stream", "response_format", "tools", "tool_choice", "seed", "model",
+}
+# (low, high) inclusive; None means unbounded on that side.
+RANGES: dict[str, tuple[float | None, float | None]] = {
+    "frequency_penalty": (-2, 2),
+    "presence_penalty": (-2, 2),
+    "temperature": (0, 1),
+    "top_p": (0, 1),
+    "max_tokens": (0, None),
+}
+ROLES = {"system", "user", "assistant", "tool"}
+EXTRA_PARAMETER_MODES = {"error", "drop", "pass-through"}
+
+
+def check_messages(body: dict[str, Any]) -> JSONResponse | None:
+    messages = body.get("messages")
+    if not isinstance(messages, list) or not messages:
+        return errors.invalid_value("messages", messages, reason="'messages' is required: a list of at least one message.")
+    for i, message in enumerate(messages):
+        if not isinstance(message, dict) or message.get("role") not in ROLES:
+            return errors.invalid_value(f"messages[{i}]", message, reason=f"Each message needs a role, one of {sorted(ROLES)}.")
+    return None
+
+
+def check_ranges(body: dict[str, Any]) -> JSONResponse | None:
+    for name, (low, high) in RANGES.items():
+        value = body.get(name)
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return errors.invalid_value(name, value, reason=f"'{name}' must be a number.")
+        if (low is not None and value < low) or (high is not None and value > high):
+            bounds = f"[{low}, {high if high is not None else 'inf'}]"
+            return errors.invalid_value(name, value, reason=f"'{name}' must be in {bounds}.")
+    stop = body.get("stop")
+    if stop is not None and (not isinstance(stop, list) or not stop or not all(isinstance(s, str) for s in stop)):
+        return errors.invalid_value("stop", stop, reason="'stop' must be a non-empty list of strings.")
+    if "stream" in body and not isinstance(body["stream"], bool):
+        return errors.invalid_value("stream", body["stream"], reason="'stream' must be true or false.")
+    return None
+
+
+def check_response_format(body: dict[str, Any], model_name: str) -> JSONResponse | None:
+    fmt = body.get("response_format")
+    if fmt is None:
+        return None
+    kind = fmt.get("type") if isinstance(fmt, dict) else fmt
+    if kind not in ("text", "json_object", "json_schema"):
+        return errors.invalid_value("response_format", fmt)
+    if kind != "text" and "llama" in model_name.lower():
+        return errors.invalid_value("response_format", kind, code="parameter_not_supported")
+    return None
+
+
+def extra_parameter_names(body: dict[str, Any]) -> list[str]:
+    return [name for name in body if name not in KNOWN_PARAMETERS]
+
+
+def apply_extra_parameters(body: dict[str, Any], header: str | None) -> tuple[dict[str, Any], JSONResponse | None]:
+    """Enforce the ``extra-parameters`` header: error (default), drop, or pass-through."""
+    mode = (header or "error").strip().lower()
+    if mode not in EXTRA_PARAMETER_MODES:
+        return body, errors.spec_error(400, "invalid_header", f"Header 'extra-parameters' must be one of {sorted(EXTRA_PARAMETER_MODES)}, not {header!r}.")
+    extras = extra_parameter_names(body)
+    if not extras or mode == "pass-through":
+        return body, None
+    if mode == "drop":
+        return {k: v for k, v in body.items() if k not in extras}, None
+    return body, errors.extra_parameters_not_allowed(extras)
+
+
+def check_request(body: dict[str, Any], model_name: str) -> JSONResponse | None:
+    """All body checks, in the order the service reports them."""
+    return check_messages(body) or check_ranges(body) or check_response_format(body, model_name)

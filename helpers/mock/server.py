@@ -1,0 +1,78 @@
+"""Run the replay server: in a background thread (``MockServer``) or in the foreground (the CLI)."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from typing import Any
+
+import uvicorn
+
+from .app import MockSettings, ReplayServer
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class MockServer:
+    """The replay server on 127.0.0.1, in a background thread, for ``with`` blocks and pytest fixtures.
+
+    >>> with MockServer() as mock:
+    ...     os.environ.update(mock.env())
+    """
+
+    def __init__(self, settings: MockSettings | None = None, port: int = 0, **overrides: Any) -> None:
+        self.settings = settings or MockSettings(**overrides)
+        self.replay = ReplayServer(self.settings)
+        self.port = port or free_port()
+        config = uvicorn.Config(self.replay.app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on")
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, name="mock-server", daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def endpoint(self, deployment: str) -> str:
+        """What ``AZURE_INFERENCE_ENDPOINT`` should hold to reach this deployment."""
+        return f"{self.base_url}/{deployment}"
+
+    @property
+    def endpoints(self) -> dict[str, str]:
+        return {name: self.endpoint(name) for name in self.replay.deployments}
+
+    def env(self) -> dict[str, str]:
+        """Environment variables that point every notebook at this server."""
+        out: dict[str, str] = {}
+        for dep in self.replay.deployments.values():
+            out[f"{dep.env_prefix}_ENDPOINT"] = self.endpoint(dep.name)
+            out[f"{dep.env_prefix}_CREDENTIAL"] = self.settings.key
+            out[f"{dep.env_prefix}_MODEL"] = dep.model_name
+            if dep.azureml_deployment:
+                out[f"{dep.env_prefix}_DEPLOYMENT"] = dep.azureml_deployment
+            if dep.kind == "managed":  # managed compute: demonstrate Microsoft Entra ID (the stand-in, offline)
+                out[f"{dep.env_prefix}_AUTH"] = "entra"
+        return out
+
+    def start(self) -> "MockServer":
+        self._thread.start()
+        deadline = time.monotonic() + 10
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError(f"The replay server did not start on port {self.port}.")
+            time.sleep(0.01)
+        return self
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=5)
+
+    def __enter__(self) -> "MockServer":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

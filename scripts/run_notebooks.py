@@ -1,0 +1,94 @@
+"""The main job: execute every notebook headless, with a progress bar and a summary table.
+
+    python scripts/run_notebooks.py              # all notebooks, executed copies in build/notebooks/
+    python scripts/run_notebooks.py notebooks/01_azure_ai_inference_sdk.ipynb
+    python scripts/run_notebooks.py --update     # also write the outputs back (refresh committed outputs)
+    python scripts/run_notebooks.py --record     # live endpoint behind a recording proxy: re-record data/recordings
+
+With ``AZURE_INFERENCE_ENDPOINT`` unset, the replay server is started (and stopped) for the run and
+every deployment's variables point at it. With it set, the notebooks run against your live endpoint.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+from tqdm import tqdm
+
+from helpers.mock import DEMO_KEY, MockServer
+from helpers.pytest_plugin import offline_env
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_one(path: Path, out_dir: Path, update: bool, timeout: int) -> tuple[str, float, str]:
+    nb = nbformat.read(path, as_version=4)
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}})
+    start = time.perf_counter()
+    status, detail = "ok", ""
+    try:
+        client.execute()
+    except CellExecutionError as exc:
+        status, detail = "FAILED", str(exc).strip().splitlines()[-1][:120]
+    except Exception as exc:  # noqa: BLE001 - a kernel crash or timeout fails this notebook, not the run
+        status, detail = "FAILED", f"{type(exc).__name__}: {exc}"[:120]
+    seconds = time.perf_counter() - start
+    out_dir.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, out_dir / path.name)
+    if update and status == "ok":
+        nbformat.write(nb, path)
+    return status, seconds, detail
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("notebooks", nargs="*", type=Path, help="notebooks to run (default: notebooks/*.ipynb)")
+    parser.add_argument("--build-dir", type=Path, default=ROOT / "build" / "notebooks", help="where executed copies go")
+    parser.add_argument("--update", action="store_true", help="write outputs back into the notebooks (only those that passed)")
+    parser.add_argument("--timeout", type=int, default=300, help="seconds per cell")
+    parser.add_argument("--record", action="store_true", help="run through a recording proxy in front of the live endpoints, writing data/recordings")
+    args = parser.parse_args(argv)
+    paths = args.notebooks or sorted((ROOT / "notebooks").glob("*.ipynb"))
+
+    mock = None
+    if args.record:
+        from helpers.mock.__main__ import build_parser, settings_from_args
+
+        settings = settings_from_args(build_parser().parse_args(["record"]))  # upstreams from the live variables
+        mock = MockServer(settings).start()
+        os.environ.update(offline_env(mock))
+        print(f"Recording: {', '.join(settings.upstreams)} through the proxy at {mock.base_url}")
+    elif not os.environ.get("AZURE_INFERENCE_ENDPOINT"):
+        mock = MockServer(key=DEMO_KEY).start()
+        os.environ.update(offline_env(mock))
+        print(f"AZURE_INFERENCE_ENDPOINT is not set: running offline against the replay server at {mock.base_url}")
+    else:
+        print(f"Running against the live endpoint in AZURE_INFERENCE_ENDPOINT ({os.environ['AZURE_INFERENCE_ENDPOINT']})")
+
+    results = []
+    try:
+        for path in (bar := tqdm(paths, unit="notebook")):
+            bar.set_postfix_str(path.name)
+            results.append((path.name, *run_one(path, args.build_dir, args.update, args.timeout)))
+    finally:
+        if mock:
+            mock.stop()
+
+    width = max(len(name) for name, *_ in results) if results else 10
+    print(f"\n{'notebook':<{width}}  {'status':<6}  {'seconds':>7}")
+    for name, status, seconds, detail in results:
+        print(f"{name:<{width}}  {status:<6}  {seconds:7.1f}" + (f"  {detail}" if detail else ""))
+    print(f"{'total':<{width}}  {'':<6}  {sum(r[2] for r in results):7.1f}")
+    print(f"Executed copies: {args.build_dir.relative_to(ROOT) if args.build_dir.is_relative_to(ROOT) else args.build_dir}")
+    return 0 if all(r[1] == "ok" for r in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
