@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .auth import LoopbackBearerPolicy, StandInEntraCredential, bearer_token_provider, sdk_credential
+from .auth import ENTRA_SCOPE, LoopbackBearerPolicy, StandInEntraCredential, bearer_token_provider, sdk_credential
 from .config import Settings, load_settings
 
 API_VERSION = "2024-05-01-preview"
@@ -19,11 +19,18 @@ def _settings(settings: Settings | None) -> Settings:
     return settings or load_settings()
 
 
+def _with_header(headers: dict[str, str] | None, name: str, value: str) -> dict[str, str]:
+    """A copy of ``headers`` plus one header (the caller's dict is left as it was)."""
+    return {**(headers or {}), name: value}
+
+
 def _azure_kwargs(s: Settings, credential: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
     if s.deployment:  # managed compute: pick the deployment behind the endpoint
-        kwargs.setdefault("headers", {})["azureml-model-deployment"] = s.deployment
+        kwargs["headers"] = _with_header(kwargs.get("headers"), "azureml-model-deployment", s.deployment)
     if isinstance(credential, StandInEntraCredential):
         kwargs.setdefault("authentication_policy", LoopbackBearerPolicy(credential))
+    elif s.auth == "entra":
+        kwargs.setdefault("credential_scopes", [ENTRA_SCOPE])
     return kwargs
 
 
@@ -49,7 +56,7 @@ def _openai_kwargs(s: Settings, kwargs: dict[str, Any]) -> dict[str, Any]:
     kwargs.setdefault("base_url", f"{s.endpoint}/v1")
     kwargs.setdefault("api_key", s.credential if s.auth == "key" else bearer_token_provider(s))
     if s.deployment:
-        kwargs.setdefault("default_headers", {})["azureml-model-deployment"] = s.deployment
+        kwargs["default_headers"] = _with_header(kwargs.get("default_headers"), "azureml-model-deployment", s.deployment)
     return kwargs
 
 
@@ -86,15 +93,23 @@ def langchain_chat(settings: Settings | None = None, **kwargs: Any):
 
     s = _settings(settings)
     kwargs.setdefault("model", s.model)
-    headers = kwargs.setdefault("default_headers", {})
     if s.deployment:
-        headers["azureml-model-deployment"] = s.deployment
-    credential = s.credential if s.auth == "key" else sdk_credential(s)
-    return AzureAIChatCompletionsModel(endpoint=f"{s.endpoint}/v1", credential=credential, **kwargs)
+        kwargs["default_headers"] = _with_header(kwargs.get("default_headers"), "azureml-model-deployment", s.deployment)
+    if s.auth == "key":
+        kwargs.setdefault("credential", s.credential)
+    else:
+        # A token function as api_key: LangChain then builds its OpenAI clients with our headers and
+        # options. (Given an Entra ID credential object, langchain-azure-ai builds them itself, drops
+        # default_headers and switches to the Responses API, which these endpoints do not serve.)
+        kwargs.setdefault("api_key", bearer_token_provider(s))
+    return AzureAIChatCompletionsModel(endpoint=f"{s.endpoint}/v1", **kwargs)
 
 
 def litellm_params(settings: Settings | None = None) -> dict[str, Any]:
-    """Keyword arguments for ``litellm.completion``: ``model="azure_ai/<model>"``, ``api_base``, ``api_key``."""
+    """Keyword arguments for ``litellm.completion``: ``model="azure_ai/<model>"``, ``api_base``, ``api_key``.
+
+    With Entra ID, ``api_key`` holds a token fetched now (valid about an hour): call this again for a fresh one.
+    """
     s = _settings(settings)
     params: dict[str, Any] = {"model": f"azure_ai/{s.model}", "api_base": s.endpoint, "api_key": bearer_token_provider(s)()}
     if s.deployment:

@@ -10,6 +10,8 @@ such as ``AZURE_INFERENCE_VISION``):
 - ``PREFIX_DEPLOYMENT``  managed compute only: the deployment to route to (``azureml-model-deployment``)
 
 A ``.env`` file in the working folder or a parent is read first; variables already set win.
+Any problem raises one ``ConfigError`` that names the variable, shows an example value and says
+how to run offline. The key itself never appears in a message; ``mask()`` shows its last 4 characters.
 """
 
 from __future__ import annotations
@@ -20,11 +22,27 @@ from urllib.parse import urlparse
 
 from dotenv import find_dotenv, load_dotenv
 
+from .mock.app import DEMO_KEY
+
 DEFAULT_MODEL = "Meta-Llama-3.1-405B-Instruct"
-OFFLINE_HINT = (
-    "To run offline instead, start the replay server in another terminal with "
-    "'python -m helpers.mock serve' and set the variables it prints (see README, 'Offline')."
-)
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+EXAMPLES = {
+    "ENDPOINT": "https://<your-host>.<region>.models.ai.azure.com",
+    "CREDENTIAL": "<the 32-character key from the deployment's page>",
+    "AUTH": "key   (or: entra, for Microsoft Entra ID on managed compute)",
+}
+
+
+def offline_hint(prefix: str = "AZURE_INFERENCE") -> str:
+    """How to run against the local replay server instead of a live endpoint."""
+    return (
+        "To run offline instead, use the replay server: 'make lab' and 'make run' start it for you; or run "
+        f"'python -m helpers.mock serve --port 8000' and set {prefix}_ENDPOINT to the URL it prints for the deployment "
+        f"(e.g. http://127.0.0.1:8000/{DEFAULT_MODEL}) and {prefix}_CREDENTIAL={DEMO_KEY} (its public demo key)."
+    )
+
+
+OFFLINE_HINT = offline_hint()
 
 
 class ConfigError(ValueError):
@@ -50,42 +68,64 @@ class Settings:
     @property
     def is_local(self) -> bool:
         """True when the endpoint is on this machine (the replay server)."""
-        return urlparse(self.endpoint).hostname in ("127.0.0.1", "localhost", "::1")
+        return urlparse(self.endpoint).hostname in LOCAL_HOSTS
 
     def describe(self) -> str:
+        """Where and how this connects, with the key masked: safe to print."""
         where = "local replay server" if self.is_local else "live endpoint"
         how = f"key {mask(self.credential)}" if self.auth == "key" else "Microsoft Entra ID"
         return f"{self.endpoint} ({where}), auth: {how}"
 
 
-def _require(name: str, example: str) -> str:
-    value = os.environ.get(name, "").strip()
+def _fail(prefix: str, name: str, problem: str) -> ConfigError:
+    """One error shape for every problem: the variable, what is wrong, an example, the offline route."""
+    var = f"{prefix}_{name}"
+    return ConfigError(
+        f"{var} {problem}.\n"
+        f"  Set it in your shell or in a .env file (copy .env.example), for example:\n"
+        f"    {var}={EXAMPLES[name]}\n"
+        f"  {offline_hint(prefix)}"
+    )
+
+
+def _read(prefix: str, name: str) -> str:
+    value = os.environ.get(f"{prefix}_{name}", "").strip()
     if not value:
-        raise ConfigError(f"{name} is not set (or is empty). Set it, for example:\n    export {name}={example}\nor put it in a .env file (copy .env.example). {OFFLINE_HINT}")
+        raise _fail(prefix, name, "is not set (or is empty)")
+    if "<" in value or ">" in value:
+        raise _fail(prefix, name, "still holds a placeholder from .env.example; put your real value in")
     return value
+
+
+def _check_endpoint(prefix: str, endpoint: str) -> str:
+    parsed = urlparse(endpoint)
+    shown = repr(endpoint) if "://" in endpoint else mask(endpoint)  # might be a key put in the wrong variable
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        raise _fail(prefix, "ENDPOINT", f"must be a URL starting with https://, not {shown}")
+    if parsed.scheme == "http" and parsed.hostname not in LOCAL_HOSTS:
+        raise _fail(prefix, "ENDPOINT", f"uses http:// for a remote host ({shown}); Azure endpoints need https://")
+    if endpoint.endswith(("/chat/completions", "/v1", "/info")):
+        raise _fail(prefix, "ENDPOINT", f"should be the endpoint's base URL, without '/v1', '/chat/completions' or '/info': {shown}")
+    return endpoint
+
+
+def _check_key(prefix: str, key: str) -> str:
+    if key.lower().startswith("bearer"):
+        raise _fail(prefix, "CREDENTIAL", "should be the bare key, without a 'Bearer ' prefix")
+    if any(c.isspace() for c in key) or key[0] in "'\"" or "://" in key:
+        raise _fail(prefix, "CREDENTIAL", "is malformed: a key has no spaces, quotes or URL in it")
+    return key
 
 
 def load_settings(prefix: str = "AZURE_INFERENCE", dotenv: bool = True) -> Settings:
     """Read ``PREFIX_*`` variables (and ``.env``) into ``Settings``, or raise ``ConfigError``."""
     if dotenv:
         load_dotenv(find_dotenv(usecwd=True), override=False)
-    endpoint = _require(f"{prefix}_ENDPOINT", "https://<your-host>.<region>.models.ai.azure.com").rstrip("/")
-    parsed = urlparse(endpoint)
-    if parsed.scheme not in ("http", "https") or not parsed.hostname:
-        raise ConfigError(f"{prefix}_ENDPOINT must be a URL like https://<your-host>.<region>.models.ai.azure.com, not {endpoint!r}. {OFFLINE_HINT}")
-    if parsed.scheme == "http" and parsed.hostname not in ("127.0.0.1", "localhost", "::1"):
-        raise ConfigError(f"{prefix}_ENDPOINT uses http:// for a remote host; Azure endpoints need https://.")
-    if endpoint.endswith(("/chat/completions", "/v1")):
-        raise ConfigError(f"{prefix}_ENDPOINT should be the endpoint's base URL, without '/v1' or '/chat/completions': {endpoint!r}.")
-
-    auth = os.environ.get(f"{prefix}_AUTH", "key").strip().lower() or "key"
+    endpoint = _check_endpoint(prefix, _read(prefix, "ENDPOINT").rstrip("/"))
+    auth = os.environ.get(f"{prefix}_AUTH", "").strip().lower() or "key"
     if auth not in ("key", "entra"):
-        raise ConfigError(f"{prefix}_AUTH must be 'key' or 'entra', not {auth!r}.")
-    credential = ""
-    if auth == "key":
-        credential = _require(f"{prefix}_CREDENTIAL", "<the 32-character key from the deployment's page>")
-        if any(c.isspace() for c in credential) or credential.lower().startswith("bearer"):
-            raise ConfigError(f"{prefix}_CREDENTIAL should be the bare key: no spaces, no 'Bearer ' prefix.")
+        raise _fail(prefix, "AUTH", f"must be 'key' or 'entra', not {auth!r}")
+    credential = _check_key(prefix, _read(prefix, "CREDENTIAL")) if auth == "key" else ""
     model = os.environ.get(f"{prefix}_MODEL", "").strip() or DEFAULT_MODEL
     deployment = os.environ.get(f"{prefix}_DEPLOYMENT", "").strip()
     return Settings(endpoint, credential, auth, model, deployment, prefix)

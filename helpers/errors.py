@@ -9,7 +9,10 @@ LiteLLM (its exceptions carry ``status_code``), requests and httpx (``HTTPError`
 from __future__ import annotations
 
 import json
+import math
+import time
 from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 ADVICE = {
@@ -50,9 +53,9 @@ def _status_body_headers(exc: BaseException) -> tuple[int | None, Any, dict[str,
     """Pull status, parsed body and headers out of any of the five libraries' exceptions."""
     response = getattr(exc, "response", None)
     status = getattr(exc, "status_code", None) or getattr(response, "status_code", None)
-    headers: dict[str, str] = {}
-    if response is not None and getattr(response, "headers", None) is not None:
-        headers = {k.lower(): v for k, v in dict(response.headers).items()}
+    # LiteLLM keeps the real response headers aside; the others on the response object.
+    raw_headers = getattr(exc, "litellm_response_headers", None) or getattr(response, "headers", None) or {}
+    headers = {str(k).lower(): str(v) for k, v in dict(raw_headers).items()}
     body: Any = None
     if hasattr(exc, "body") and exc.body is not None:  # openai / LangChain
         body = exc.body
@@ -67,11 +70,28 @@ def _status_body_headers(exc: BaseException) -> tuple[int | None, Any, dict[str,
     if not isinstance(body, (dict, list)):  # LiteLLM puts the raw answer in its message
         message = str(getattr(exc, "message", "") or exc)
         start = message.find("{")
-        body = _json(message[start:]) if start >= 0 else message
+        parsed = _json(message[start:]) if start >= 0 else None
+        body = parsed if isinstance(parsed, (dict, list)) else (body or message)
     return (int(status) if status else None), body, headers
 
 
+def retry_after_seconds(value: str | None) -> float | None:
+    """A ``Retry-After`` header in seconds: it holds either a number of seconds or an HTTP date."""
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+        return max(seconds, 0.0) if math.isfinite(seconds) else None
+    except ValueError:
+        pass
+    try:
+        return max(parsedate_to_datetime(value).timestamp() - time.time(), 0.0)
+    except (TypeError, ValueError):
+        return None
+
+
 def service_error(exc: BaseException) -> ServiceError:
+    """Status, kind, code and message of an error response, from any of the libraries' exceptions."""
     status, body, headers = _status_body_headers(exc)
     code = message = None
     if isinstance(body, dict):
@@ -101,9 +121,8 @@ def service_error(exc: BaseException) -> ServiceError:
         kind = "server_error"
     else:
         kind = "other"
-    retry_after = headers.get("retry-after")
     return ServiceError(status, kind, str(code) if code is not None else None, message, body,
-                        float(retry_after) if retry_after and retry_after.replace(".", "", 1).isdigit() else None)
+                        retry_after_seconds(headers.get("retry-after")))
 
 
 def explain_error(exc: BaseException) -> ServiceError:

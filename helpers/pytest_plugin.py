@@ -17,6 +17,7 @@ from .mock import DEMO_KEY, MockServer
 OFFLINE_ENV = {
     "LITELLM_LOCAL_MODEL_COST_MAP": "True",  # LiteLLM: use the bundled model cost map, no download at import
     "HF_HUB_OFFLINE": "1",  # LiteLLM streaming: no tokenizer download from the Hugging Face hub
+    "LITELLM_OFFLINE_MODE": "true",  # LiteLLM's own switch: nothing fetched by itself (and no fallback warning)
     "LITELLM_TELEMETRY": "False",
 }
 

@@ -2,8 +2,9 @@
 
 Only those statuses are retried: a 400, 401 or 422 would fail the same way again. ``Retry-After`` is
 honoured when the service sends it (capped at ``max_wait``); without it the wait doubles from
-``initial`` with jitter. Wrap the call that *starts* a request; a stream that breaks halfway is not
-retried here, because part of it has already been shown.
+``initial`` (plus up to ``initial`` of random jitter), never above ``max_wait``. Wrap the call that
+*starts* a request; a stream that breaks halfway is not retried here, because part of it has already
+been shown.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ T = TypeVar("T")
 
 
 def is_retryable(exc: BaseException) -> bool:
+    """True for the statuses worth another try: 429 (over quota), 500 and 503 (the service failed)."""
     return service_error(exc).status in RETRYABLE_STATUSES
 
 
@@ -27,7 +29,7 @@ class wait_retry_after_or_backoff:
 
     def __init__(self, initial: float = 0.5, max_wait: float = 20.0) -> None:
         self.max_wait = max_wait
-        self.backoff = wait_exponential_jitter(initial=initial, max=max_wait)
+        self.backoff = wait_exponential_jitter(initial=initial, max=max_wait, jitter=initial)
 
     def __call__(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None

@@ -5,8 +5,9 @@ It accepts what each library yields:
 - azure-ai-inference ``StreamingChatCompletionsUpdate``, openai ``ChatCompletionChunk`` and
   LiteLLM ``ModelResponseStream``: objects with ``choices[0].delta.content`` and maybe ``usage``
 - LangChain ``AIMessageChunk``: ``content`` and ``usage_metadata``
-- raw server-sent-event lines from ``requests.iter_lines()`` or ``httpx.iter_lines()``:
-  ``data: {json}``, blank lines, and ``data: [DONE]``
+- raw server-sent-event lines from ``requests.iter_lines()`` (bytes, or str with ``decode_unicode=True``)
+  or ``httpx``'s ``iter_lines()``: ``data: {json}``, blank lines, and ``data: [DONE]``. A chunk holding
+  several whole lines is fine too; a chunk cut in the middle of a line is not, so use ``iter_lines()``.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from .display import Usage, usage_of
 
 @dataclass
 class StreamResult:
+    """The whole answer, its token usage (if the stream carried it) and how many chunks arrived."""
+
     text: str
     usage: Usage | None = None
     chunks: int = 0
@@ -36,43 +39,44 @@ def parse_sse_line(line: str | bytes) -> dict[str, Any] | None:
     return None if payload == "[DONE]" else json.loads(payload)
 
 
-def _text_and_usage(item: Any) -> tuple[str, Usage | None] | None:
-    """The text delta and usage in one streamed item, or ``None`` if it carries nothing."""
-    if isinstance(item, (str, bytes)):
-        item = parse_sse_line(item)
-        if item is None:
-            return None
+def _text_and_usage(item: Any) -> tuple[str, Usage | None]:
+    """The text delta and usage in one streamed object (SDK chunk, LangChain chunk or parsed JSON)."""
     if isinstance(item, dict):  # raw JSON chunk
-        choices = item.get("choices") or []
-        text = (choices[0].get("delta") or {}).get("content") or "" if choices else ""
-        return text, usage_of(item.get("usage"))
+        choices = item.get("choices") or [{}]
+        delta = choices[0].get("delta") or {}
+        return delta.get("content") or "", usage_of(item.get("usage"))
     if hasattr(item, "usage_metadata"):  # LangChain message chunk
         content = item.content if isinstance(item.content, str) else "".join(
             part.get("text", "") for part in item.content if isinstance(part, dict))
         return content, usage_of(item.usage_metadata)
     choices = getattr(item, "choices", None) or []
-    text = ""
-    if choices:
-        delta = getattr(choices[0], "delta", None)
-        text = getattr(delta, "content", None) or ""
-    return text, usage_of(getattr(item, "usage", None))
+    delta = getattr(choices[0], "delta", None) if choices else None
+    return getattr(delta, "content", None) or "", usage_of(getattr(item, "usage", None))
+
+
+def _items(item: Any) -> list[Any]:
+    """Raw SSE text becomes its JSON payloads (none for blank lines and ``[DONE]``); anything else stays."""
+    if not isinstance(item, (str, bytes)):
+        return [item]
+    text = item.decode("utf-8") if isinstance(item, bytes) else item
+    return [payload for line in text.splitlines() if (payload := parse_sse_line(line)) is not None]
 
 
 def _consume(item: Any, parts: list[str], result: StreamResult) -> None:
-    got = _text_and_usage(item)
-    if got is None:
-        return
-    text, usage = got
-    result.chunks += 1
-    if text:
-        parts.append(text)
-        print(text, end="", flush=True)
-    if usage is not None:
-        result.usage = usage
+    for chunk in _items(item):
+        text, usage = _text_and_usage(chunk)
+        result.chunks += 1
+        if text:
+            parts.append(text)
+            print(text, end="", flush=True)
+        if usage is not None:
+            result.usage = usage
 
 
 def print_stream(stream: Iterable[Any]) -> StreamResult:
     """Print text as it arrives; return the full text, the usage (if the stream sent it) and the chunk count."""
+    if not hasattr(stream, "__iter__") and hasattr(stream, "__aiter__"):
+        raise TypeError("This is an async stream: use 'await helpers.aprint_stream(stream)'.")
     parts: list[str] = []
     result = StreamResult("")
     for item in stream:
@@ -83,7 +87,9 @@ def print_stream(stream: Iterable[Any]) -> StreamResult:
 
 
 async def aprint_stream(stream: AsyncIterable[Any]) -> StreamResult:
-    """``print_stream`` for async streams (``async for``)."""
+    """``print_stream`` for async streams (``async for``): azure-ai-inference aio, AsyncOpenAI, LangChain ``astream``."""
+    if not hasattr(stream, "__aiter__"):
+        raise TypeError("This is not an async stream: use 'helpers.print_stream(stream)' (no await).")
     parts: list[str] = []
     result = StreamResult("")
     async for item in stream:

@@ -33,7 +33,14 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--recordings", type=Path, default=DATA_DIR / "recordings", help="recordings folder (default data/recordings)")
     common.add_argument("--log-requests", action="store_true", help="log each chat request and the recording that answered it (never headers)")
 
-    serve = sub.add_parser("serve", parents=[common], help="replay recordings", description="Serve recorded interactions in the foreground. The accepted key is $AZURE_INFERENCE_CREDENTIAL when set, else the demo key " + DEMO_KEY + ".")
+    serve = sub.add_parser(
+        "serve", parents=[common], help="replay recordings", formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Serve recorded interactions in the foreground. Prints one line per deployment on standard\n"
+        "output, 'endpoint <deployment-name> <url>'; everything else goes to standard error.\n\n"
+        "The accepted key is $AZURE_INFERENCE_CREDENTIAL when set, else the demo key\n"
+        f"    {DEMO_KEY}\n"
+        "The managed-compute deployment also accepts the offline Entra ID stand-in token.",
+    )
     serve.add_argument("--rpm", type=int, default=1000, help="requests per minute per deployment before 429 (0 = off; default 1000, as documented)")
     serve.add_argument("--tpm", type=int, default=200_000, help="tokens per minute per deployment before 429 (0 = off; default 200000, as documented)")
     serve.add_argument("--quota-window", type=float, default=60.0, help="length in seconds of the quota window (default 60)")
@@ -46,11 +53,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--seed", type=int, default=None, help="seed for fault injection, for repeatable runs")
 
     sub.add_parser(
-        "record", parents=[common], help="proxy to live endpoints and record",
-        description="Forward every request to the live endpoint of its deployment and write what comes back as a recording. "
-        "Upstreams come from <PREFIX>_ENDPOINT and <PREFIX>_CREDENTIAL for each deployment's env_prefix in data/deployments.json "
-        "(AZURE_INFERENCE_ENDPOINT for Meta-Llama-3.1-405B-Instruct, and so on). Clients talk to the proxy with the demo key " + DEMO_KEY + "; "
-        "the live key stays in this process and is never written.",
+        "record", parents=[common], help="proxy to live endpoints and record", formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Forward every request to the live endpoint of its deployment and write what comes back as a\n"
+        "recording. Upstreams come from <PREFIX>_ENDPOINT and <PREFIX>_CREDENTIAL for each deployment's\n"
+        "env_prefix in data/deployments.json (AZURE_INFERENCE_ENDPOINT for Meta-Llama-3.1-405B-Instruct,\n"
+        "and so on). Clients talk to the proxy with the demo key\n"
+        f"    {DEMO_KEY}\n"
+        "The live key stays in this process and is never written. Rate limits, server errors and\n"
+        "streams that break off are passed on to the client but not recorded.",
     )
     return parser
 
@@ -82,16 +92,16 @@ def main(argv: list[str] | None = None) -> None:
     replay = ReplayServer(settings)
     config = uvicorn.Config(replay.app, host="127.0.0.1", port=args.port, log_level="warning")
     server = uvicorn.Server(config)
-    if args.port == 0:  # bind first so the printed URLs carry the real port
-        sock = config.bind_socket()
-        port = sock.getsockname()[1]
-    else:
-        sock, port = None, args.port
+    # Bind and listen before printing: the printed URLs carry the real port (with --port 0), and a
+    # client that connects as soon as it reads them is queued instead of refused.
+    sock = config.bind_socket()
+    sock.listen(config.backlog)
+    port = sock.getsockname()[1]
     for name in replay.deployments:
         print(f"endpoint {name} http://127.0.0.1:{port}/{name}", flush=True)
     mode = "recording through to live endpoints" if settings.upstreams else f"{len(replay.store)} recordings"
     print(f"replay server on 127.0.0.1:{port}, {mode}; Ctrl+C stops it", file=sys.stderr, flush=True)
-    server.run(sockets=[sock] if sock else None)
+    server.run(sockets=[sock])
 
 
 if __name__ == "__main__":

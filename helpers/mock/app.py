@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, AsyncIterator
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
@@ -82,7 +83,31 @@ class MockSettings:
 
 
 class StreamCut(Exception):
-    """Raised inside a streamed answer to drop the connection mid-stream (fault injection)."""
+    """Raised inside a streamed answer to drop the connection mid-stream (fault injection).
+
+    Raising is the only way an ASGI app can make the server close a connection whose response
+    has started; the client then sees an incomplete stream. uvicorn would log the exception with
+    a traceback, so ``_QuietStreamCuts`` drops exactly those records: a cut is intended, not a bug.
+    """
+
+
+def _is_stream_cut(exc: BaseException | None) -> bool:
+    if isinstance(exc, StreamCut):
+        return True
+    inner = getattr(exc, "exceptions", None)  # an exception group holding only cuts
+    return bool(inner) and all(_is_stream_cut(e) for e in inner)
+
+
+class _QuietStreamCuts(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.exc_info and _is_stream_cut(record.exc_info[1]))
+
+
+def quiet_stream_cuts() -> None:
+    """Keep intended stream cuts out of uvicorn's error log (idempotent)."""
+    logger = logging.getLogger("uvicorn.error")
+    if not any(isinstance(f, _QuietStreamCuts) for f in logger.filters):
+        logger.addFilter(_QuietStreamCuts())
 
 
 class ReplayServer:
@@ -110,6 +135,8 @@ class ReplayServer:
         )
         self.app.add_exception_handler(404, self._not_found)
         self.app.add_exception_handler(405, self._not_allowed)
+        self.app.add_exception_handler(Exception, self._internal_error)
+        quiet_stream_cuts()
 
     @contextlib.asynccontextmanager
     async def _lifespan(self, app: Starlette) -> AsyncIterator[None]:
@@ -124,6 +151,10 @@ class ReplayServer:
 
     async def _not_allowed(self, request: Request, exc: Exception) -> Response:
         return errors.spec_error(405, "MethodNotAllowed", f"{request.method} is not allowed on {request.url.path}.")
+
+    async def _internal_error(self, request: Request, exc: Exception) -> Response:
+        # A bug in the replay server: still answer in JSON, so every client can show it (uvicorn logs the traceback).
+        return errors.spec_error(500, "ReplayServerError", f"The replay server failed on this request: {type(exc).__name__}: {exc}")
 
     # -- checks shared by every route ------------------------------------------------------
     def _deployment(self, request: Request) -> Deployment | Response:
@@ -140,6 +171,7 @@ class ReplayServer:
         accepted = {self.settings.key}
         if dep.kind == "managed":
             accepted.add(STAND_IN_ENTRA_TOKEN)  # managed compute also takes Entra ID tokens
+        accepted.discard("")  # an empty key setting must not let requests without credentials in
         auth = request.headers.get("authorization", "")
         token = auth[7:] if auth[:7].lower() == "bearer " else auth
         return token.strip() in accepted or request.headers.get("api-key", "").strip() in accepted
@@ -158,8 +190,8 @@ class ReplayServer:
             if len(raw) > limit:
                 return errors.spec_error(413, "PayloadTooLarge", f"The request body is over {limit} bytes.")
         try:
-            body = json.loads(raw)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            body = json.loads(raw, parse_constant=_reject_constant)
+        except (ValueError, RecursionError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
             return errors.spec_error(400, "InvalidJson", f"The request body is not valid JSON: {exc}.")
         if not isinstance(body, dict):
             return errors.spec_error(400, "InvalidJson", "The request body must be a JSON object.")
@@ -209,7 +241,7 @@ class ReplayServer:
         if self.settings.log_requests:
             log.warning("%s %s -> %s", request.method, request.url.path, rec.name if rec else f"no recording for {match_key(body)}")
         if rec is None:
-            closest = self.store.closest(dep.name, body)
+            closest = await run_in_threadpool(self.store.closest, dep.name, body)  # keep the event loop free
             return errors.spec_error(
                 404, "RecordingNotFound",
                 "The replay server has no recording for this request (messages, stream flag and generation "
@@ -237,12 +269,17 @@ class ReplayServer:
         cut = self.faults.cut_stream_after
         for i, event in enumerate(rec.stream or []):
             if cut and i >= cut:
+                log.info("%s: stream cut after %d chunks (fault injection)", rec.name, cut)
                 raise StreamCut(f"stream cut after {cut} chunks (fault injection)")
             if self.settings.replay_timing and event.get("delay_ms"):
                 await asyncio.sleep(event["delay_ms"] / 1000)
             data = event["data"]
             payload = data if isinstance(data, str) else json.dumps(data, ensure_ascii=False, separators=(",", ":"))
             yield f"data: {payload}\n\n".encode()
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
 
 
 def create_app(settings: MockSettings | None = None) -> Starlette:

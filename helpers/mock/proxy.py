@@ -2,6 +2,10 @@
 
 Only the request *body* and the response status, body or stream are written. No request header is
 ever stored, and the upstream key is scrubbed from anything written, in case a service echoes it.
+
+Answers that say something about the moment rather than the request (401/403, 429, 5xx) are passed
+back to the client but not written, and neither is a stream that broke off: replaying them later
+would turn a passing hiccup into a permanent answer.
 """
 
 from __future__ import annotations
@@ -14,13 +18,33 @@ import time
 from pathlib import Path
 from typing import Any, AsyncIterator
 
+import logging
+
 import httpx
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
+from . import errors
 from .recordings import Recording, RecordingStore, match_key
 
+log = logging.getLogger("helpers.mock")
+
 FORWARDED_HEADERS = ("content-type", "accept", "extra-parameters", "azureml-model-deployment")
+# Upstream response headers passed back to the client (never written to a recording).
+RETURNED_HEADERS = ("retry-after", "x-ms-error-code")
+
+
+def worth_recording(status: int) -> bool:
+    """Statuses that answer the request itself (200, 400 content_filter, 422...), not the moment."""
+    return status not in (401, 403, 408, 429) and status < 500
+
+
+def _returned_headers(upstream: httpx.Response) -> dict[str, str]:
+    return {h: upstream.headers[h] for h in RETURNED_HEADERS if h in upstream.headers}
+
+
+def _unreachable(url: str, exc: Exception) -> Response:
+    return errors.spec_error(502, "UpstreamUnreachable", f"Record mode could not reach the live endpoint {url}: {type(exc).__name__}: {exc}")
 
 
 def recording_filename(body: dict[str, Any]) -> str:
@@ -54,32 +78,53 @@ class Recorder:
 
     async def forward_info(self, request: Request, dep: Any) -> Response:
         url, headers, _ = self._upstream(request, dep.name)
-        upstream = await self.client.get(url, headers=headers)
+        try:
+            upstream = await self.client.get(url, headers=headers)
+        except httpx.HTTPError as exc:
+            return _unreachable(url, exc)
         return Response(upstream.content, status_code=upstream.status_code, media_type=upstream.headers.get("content-type"))
 
     async def forward_chat(self, request: Request, dep: Any, body: dict[str, Any]) -> Response:
         url, headers, key = self._upstream(request, dep.name)
         if not body.get("stream"):
-            upstream = await self.client.post(url, headers=headers, json=body)
+            try:
+                upstream = await self.client.post(url, headers=headers, json=body)
+            except httpx.HTTPError as exc:
+                return _unreachable(url, exc)
             try:
                 answer = upstream.json()
             except ValueError:
                 answer = {"error": {"code": "NonJsonAnswer", "message": upstream.text[:2000]}}
-            self._write(dep.name, body, {"status": upstream.status_code, "body": answer}, key, request.url.path)
-            return JSONResponse(answer, status_code=upstream.status_code)
+            self._keep(dep.name, body, {"status": upstream.status_code, "body": answer}, key, request.url.path)
+            return JSONResponse(answer, status_code=upstream.status_code, headers=_returned_headers(upstream))
         return await self._forward_stream(url, headers, key, dep.name, body, request.url.path)
 
+    def _keep(self, deployment: str, body: dict[str, Any], response: dict[str, Any], key: str, route: str) -> None:
+        if worth_recording(response["status"]):
+            self._write(deployment, body, response, key, route)
+        else:
+            log.warning("%s: HTTP %s from the live endpoint passed on, not recorded", deployment, response["status"])
+
     async def _forward_stream(self, url: str, headers: dict[str, str], key: str, deployment: str, body: dict[str, Any], route: str) -> Response:
-        upstream = await self.client.send(self.client.build_request("POST", url, headers=headers, json=body), stream=True)
+        from .app import StreamCut
+
+        try:
+            upstream = await self.client.send(self.client.build_request("POST", url, headers=headers, json=body), stream=True)
+        except httpx.HTTPError as exc:
+            return _unreachable(url, exc)
         if upstream.status_code != 200 or "text/event-stream" not in upstream.headers.get("content-type", ""):
-            raw = await upstream.aread()
-            await upstream.aclose()
+            try:
+                raw = await upstream.aread()
+            except httpx.HTTPError as exc:
+                return _unreachable(url, exc)
+            finally:
+                await upstream.aclose()
             try:
                 answer = json.loads(raw)
             except ValueError:
                 answer = {"error": {"code": "NonJsonAnswer", "message": raw.decode(errors="replace")[:2000]}}
-            self._write(deployment, body, {"status": upstream.status_code, "body": answer}, key, route)
-            return JSONResponse(answer, status_code=upstream.status_code)
+            self._keep(deployment, body, {"status": upstream.status_code, "body": answer}, key, route)
+            return JSONResponse(answer, status_code=upstream.status_code, headers=_returned_headers(upstream))
 
         async def relay() -> AsyncIterator[bytes]:
             events: list[dict[str, Any]] = []
@@ -94,11 +139,16 @@ class Recorder:
                     events.append({"delay_ms": round((now - last) * 1000, 1), "data": data})
                     last = now
                     yield f"data: {payload}\n\n".encode()
+            except httpx.HTTPError as exc:
+                # The live stream broke off: pass the break on to the client, and record nothing.
+                log.warning("%s: the live stream broke after %d events (%s); not recorded", deployment, len(events), exc)
+                raise StreamCut("the live endpoint's stream broke off") from None
             finally:
                 await upstream.aclose()
-                self._write(deployment, body, {"status": 200, "stream": events}, key, route)
+            # Only a stream read to its end is written (a client that hangs up early never gets here).
+            self._write(deployment, body, {"status": 200, "stream": events}, key, route)
 
-        return StreamingResponse(relay(), media_type="text/event-stream")
+        return StreamingResponse(relay(), media_type="text/event-stream", headers=_returned_headers(upstream))
 
     def _write(self, deployment: str, body: dict[str, Any], response: dict[str, Any], key: str, route: str) -> Path:
         model = None

@@ -132,6 +132,13 @@ def load_recording(path: Path, deployment: str) -> Recording:
     )
 
 
+SIMILARITY_WINDOW = 1000
+
+
+def _window(key: str) -> str:
+    return key if len(key) <= 2 * SIMILARITY_WINDOW else key[:SIMILARITY_WINDOW] + key[-SIMILARITY_WINDOW:]
+
+
 class RecordingStore:
     """All recordings of all deployments, indexed by match key."""
 
@@ -158,9 +165,13 @@ class RecordingStore:
         return self._index.get((deployment, match_key(body)))
 
     def closest(self, deployment: str, body: dict[str, Any], limit: int = 3) -> list[str]:
-        """Names of the recordings whose match keys look most like this request's."""
-        key = match_key(body)
-        candidates = [(other_key, rec) for (dep, other_key), rec in self._index.items() if dep == deployment]
+        """Names of the recordings whose match keys look most like this request's.
+
+        Keys are compared by their first and last ``SIMILARITY_WINDOW`` characters only: difflib is
+        quadratic, and a long prompt must get its 404 in milliseconds, not minutes.
+        """
+        key = _window(match_key(body))
+        candidates = [(_window(other_key), rec) for (dep, other_key), rec in self._index.items() if dep == deployment]
         # quick_ratio is a cheap upper bound; compute the real ratio for the best few only.
         candidates.sort(key=lambda kr: difflib.SequenceMatcher(None, key, kr[0]).quick_ratio(), reverse=True)
         best = candidates[: limit * 4]

@@ -33,7 +33,7 @@ def check_messages(body: dict[str, Any]) -> JSONResponse | None:
     if not isinstance(messages, list) or not messages:
         return errors.invalid_value("messages", messages, reason="'messages' is required: a list of at least one message.")
     for i, message in enumerate(messages):
-        if not isinstance(message, dict) or message.get("role") not in ROLES:
+        if not isinstance(message, dict) or not isinstance(message.get("role"), str) or message["role"] not in ROLES:
             return errors.invalid_value(f"messages[{i}]", message, reason=f"Each message needs a role, one of {sorted(ROLES)}.")
     return None
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import socket
 import threading
 import time
@@ -26,12 +27,18 @@ class MockServer:
     """
 
     def __init__(self, settings: MockSettings | None = None, port: int = 0, **overrides: Any) -> None:
-        self.settings = settings or MockSettings(**overrides)
+        # Keyword overrides apply on top of ``settings`` (or the defaults): MockServer(settings, rpm=2).
+        self.settings = dataclasses.replace(settings, **overrides) if settings else MockSettings(**overrides)
         self.replay = ReplayServer(self.settings)
-        self.port = port or free_port()
+        # Bind now and keep the socket: no window in which another process could take a free port.
+        self._socket = socket.socket()
+        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._socket.bind(("127.0.0.1", port))
+        self._socket.listen(2048)
+        self.port = self._socket.getsockname()[1]
         config = uvicorn.Config(self.replay.app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on")
         self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, name="mock-server", daemon=True)
+        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._socket]}, name="mock-server", daemon=True)
 
     @property
     def base_url(self) -> str:
@@ -69,7 +76,9 @@ class MockServer:
 
     def stop(self) -> None:
         self._server.should_exit = True
-        self._thread.join(timeout=5)
+        if self._thread.is_alive():
+            self._thread.join(timeout=5)
+        self._socket.close()
 
     def __enter__(self) -> "MockServer":
         return self.start()

@@ -1,0 +1,189 @@
+"""helpers.config: settings from the environment and a .env file, with one clear error per problem.
+
+Every test runs in an empty temporary folder with no AZURE_INFERENCE_* variables; the session's
+environment (which points at the replay server) is put back afterwards, including anything a
+.env file added.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+import helpers
+from helpers.config import ConfigError, Settings, load_settings, mask
+
+ROOT = Path(__file__).resolve().parents[1]
+KEY = "abcdefghijklmnopqrstuvwxyz012345"  # 32 characters, not a real key
+ENDPOINT = "https://my-llama.eastus2.models.ai.azure.com"
+
+
+@pytest.fixture
+def clean_env(monkeypatch, tmp_path):
+    """No AZURE_INFERENCE_* variables, cwd an empty folder; the whole environment restored afterwards."""
+    saved = dict(os.environ)
+    for name in [n for n in os.environ if n.startswith("AZURE_INFERENCE")]:
+        del os.environ[name]
+    monkeypatch.chdir(tmp_path)
+    yield tmp_path
+    os.environ.clear()
+    os.environ.update(saved)
+
+
+def _error(prefix: str = "AZURE_INFERENCE") -> str:
+    with pytest.raises(ConfigError) as caught:
+        load_settings(prefix)
+    return str(caught.value)
+
+
+def assert_clear_error(message: str, variable: str, secret: str | None = None) -> None:
+    """The message names the variable, shows an example value, says how to run offline, hides the key."""
+    assert variable in message
+    assert f"for example:\n    {variable}=" in message
+    assert "python -m helpers.mock serve" in message and "demo-key-for-the-local-mock-0000" in message
+    if secret:
+        assert secret not in message
+
+
+# -- reading ---------------------------------------------------------------------------------------
+
+def test_reads_the_environment(clean_env):
+    os.environ.update({"AZURE_INFERENCE_ENDPOINT": ENDPOINT + "/", "AZURE_INFERENCE_CREDENTIAL": f"  {KEY} "})
+    s = load_settings()
+    assert (s.endpoint, s.credential, s.auth, s.model, s.deployment) == (ENDPOINT, KEY, "key", "Meta-Llama-3.1-405B-Instruct", "")
+    assert not s.is_local
+
+
+def test_reads_a_dotenv_file_and_the_environment_wins(clean_env):
+    (clean_env / ".env").write_text(
+        f"AZURE_INFERENCE_ENDPOINT={ENDPOINT}\nAZURE_INFERENCE_CREDENTIAL={KEY}\nAZURE_INFERENCE_MODEL=from-dotenv\n", encoding="utf-8")
+    assert load_settings().credential == KEY
+    os.environ["AZURE_INFERENCE_MODEL"] = "from-shell"
+    os.environ["AZURE_INFERENCE_CREDENTIAL"] = "z" * 32
+    s = load_settings()
+    assert (s.endpoint, s.model, s.credential) == (ENDPOINT, "from-shell", "z" * 32)
+
+
+def test_dotenv_in_a_parent_folder_is_found(clean_env, monkeypatch):
+    (clean_env / ".env").write_text(f"AZURE_INFERENCE_ENDPOINT={ENDPOINT}\nAZURE_INFERENCE_CREDENTIAL={KEY}\n", encoding="utf-8")
+    (clean_env / "notebooks").mkdir()
+    monkeypatch.chdir(clean_env / "notebooks")
+    assert load_settings().endpoint == ENDPOINT
+
+
+def test_dotenv_false_ignores_the_file(clean_env):
+    (clean_env / ".env").write_text(f"AZURE_INFERENCE_ENDPOINT={ENDPOINT}\nAZURE_INFERENCE_CREDENTIAL={KEY}\n", encoding="utf-8")
+    with pytest.raises(ConfigError):
+        load_settings(dotenv=False)
+
+
+def test_other_prefix_with_entra_needs_no_key(clean_env):
+    os.environ.update({
+        "AZURE_INFERENCE_MANAGED_ENDPOINT": "https://my-endpoint.eastus2.inference.ml.azure.com",
+        "AZURE_INFERENCE_MANAGED_AUTH": " Entra ",
+        "AZURE_INFERENCE_MANAGED_DEPLOYMENT": "llama-3-2-3b-instruct-1",
+    })
+    s = load_settings("AZURE_INFERENCE_MANAGED")
+    assert (s.auth, s.credential, s.deployment, s.prefix) == ("entra", "", "llama-3-2-3b-instruct-1", "AZURE_INFERENCE_MANAGED")
+    assert s.describe().endswith("auth: Microsoft Entra ID")
+
+
+def test_the_session_environment_points_at_the_replay_server(mock_server):
+    s = load_settings()
+    assert s.is_local and s.endpoint == mock_server.endpoint("Meta-Llama-3.1-405B-Instruct")
+    managed = load_settings("AZURE_INFERENCE_MANAGED")
+    assert managed.auth == "entra" and managed.deployment and managed.is_local
+
+
+# -- one clear error per problem -------------------------------------------------------------------
+
+BAD_VALUES = [
+    # (variable, value or None for unset, words the message must contain)
+    ("AZURE_INFERENCE_ENDPOINT", None, "is not set"),
+    ("AZURE_INFERENCE_ENDPOINT", "", "is empty"),
+    ("AZURE_INFERENCE_ENDPOINT", "   ", "is empty"),
+    ("AZURE_INFERENCE_ENDPOINT", "my-llama.eastus2.models.ai.azure.com", "must be a URL"),
+    ("AZURE_INFERENCE_ENDPOINT", "ftp://my-llama.eastus2.models.ai.azure.com", "must be a URL"),
+    ("AZURE_INFERENCE_ENDPOINT", "http://my-llama.eastus2.models.ai.azure.com", "need https://"),
+    ("AZURE_INFERENCE_ENDPOINT", ENDPOINT + "/v1", "base URL"),
+    ("AZURE_INFERENCE_ENDPOINT", ENDPOINT + "/chat/completions", "base URL"),
+    ("AZURE_INFERENCE_ENDPOINT", "https://<your-host>.<region>.models.ai.azure.com", "placeholder"),
+    ("AZURE_INFERENCE_CREDENTIAL", None, "is not set"),
+    ("AZURE_INFERENCE_CREDENTIAL", "", "is empty"),
+    ("AZURE_INFERENCE_CREDENTIAL", "<your-key>", "placeholder"),
+    ("AZURE_INFERENCE_CREDENTIAL", f"Bearer {KEY}", "without a 'Bearer ' prefix"),
+    ("AZURE_INFERENCE_CREDENTIAL", f"{KEY[:16]} {KEY[16:]}", "malformed"),
+    ("AZURE_INFERENCE_CREDENTIAL", f'"{KEY}"', "malformed"),
+    ("AZURE_INFERENCE_CREDENTIAL", ENDPOINT, "malformed"),
+    ("AZURE_INFERENCE_AUTH", "aad", "must be 'key' or 'entra'"),
+]
+
+
+@pytest.mark.parametrize("variable, value, words", BAD_VALUES, ids=[f"{v[0].split('_')[-1]}={v[1]!r}" for v in BAD_VALUES])
+def test_missing_empty_or_malformed_value_raises_one_clear_error(clean_env, variable, value, words):
+    os.environ.update({"AZURE_INFERENCE_ENDPOINT": ENDPOINT, "AZURE_INFERENCE_CREDENTIAL": KEY})
+    if value is None:
+        del os.environ[variable]
+    else:
+        os.environ[variable] = value
+    message = _error()
+    assert words in message
+    assert_clear_error(message, variable, secret=KEY)
+
+
+def test_malformed_value_in_dotenv_file(clean_env):
+    (clean_env / ".env").write_text(f"AZURE_INFERENCE_ENDPOINT={ENDPOINT}/v1\nAZURE_INFERENCE_CREDENTIAL={KEY}\n", encoding="utf-8")
+    assert_clear_error(_error(), "AZURE_INFERENCE_ENDPOINT", secret=KEY)
+    (clean_env / ".env").write_text(f"AZURE_INFERENCE_ENDPOINT={ENDPOINT}\nAZURE_INFERENCE_CREDENTIAL=\n", encoding="utf-8")
+    for name in ("AZURE_INFERENCE_ENDPOINT", "AZURE_INFERENCE_CREDENTIAL"):  # the first load put them in the environment
+        os.environ.pop(name, None)
+    assert_clear_error(_error(), "AZURE_INFERENCE_CREDENTIAL")
+
+
+def test_unedited_copy_of_env_example_is_reported(clean_env):
+    shutil.copy(ROOT / ".env.example", clean_env / ".env")
+    message = _error()
+    assert "placeholder from .env.example" in message
+    assert_clear_error(message, "AZURE_INFERENCE_ENDPOINT")
+
+
+def test_error_names_the_prefix_it_was_asked_for(clean_env):
+    message = _error("AZURE_INFERENCE_VISION")
+    assert_clear_error(message, "AZURE_INFERENCE_VISION_ENDPOINT")
+    assert "AZURE_INFERENCE_VISION_CREDENTIAL=demo-key-for-the-local-mock-0000" in message
+
+
+def test_a_key_put_in_the_endpoint_variable_is_masked(clean_env):
+    os.environ.update({"AZURE_INFERENCE_ENDPOINT": KEY, "AZURE_INFERENCE_CREDENTIAL": KEY})
+    message = _error()
+    assert KEY not in message and KEY[-4:] in message
+
+
+# -- the key is never shown ------------------------------------------------------------------------
+
+def test_key_is_masked_in_describe_and_hidden_in_repr():
+    s = Settings(endpoint=ENDPOINT, credential=KEY)
+    assert KEY not in s.describe() and KEY not in repr(s) and KEY not in str(s)
+    assert s.describe() == f"{ENDPOINT} (live endpoint), auth: key {'*' * 28}{KEY[-4:]}"
+
+
+@pytest.mark.parametrize("secret, shown", [(KEY, "*" * 28 + "2345"), ("short", "*****"), ("", ""), ("123456789", "*****6789")])
+def test_mask(secret, shown):
+    assert mask(secret) == shown
+
+
+def test_config_error_is_a_value_error_exported_from_helpers():
+    assert issubclass(helpers.ConfigError, ValueError)
+
+
+@pytest.mark.parametrize("endpoint, local", [
+    ("http://127.0.0.1:8000/Meta-Llama-3.1-405B-Instruct", True),
+    ("http://localhost:8000/x", True),
+    ("http://[::1]:8000/x", True),
+    (ENDPOINT, False),
+])
+def test_is_local(endpoint, local):
+    assert Settings(endpoint=endpoint).is_local is local

@@ -1,0 +1,120 @@
+"""helpers.service_error / explain_error: one formatter for the service's error shapes, whichever
+library raised them. Each error is produced for real, through each library, against the replay server."""
+
+from __future__ import annotations
+
+import litellm
+import pytest
+
+import helpers
+from helpers.errors import ADVICE, retry_after_seconds
+from helpers.mock import MockServer
+from tests.test_helpers_clients import MESSAGES, SEND, documented_answer, key_settings
+
+CONTENT_FILTER_MESSAGES = [
+    {"role": "system", "content": "You are an AI assistant that helps people find information."},
+    {"role": "user", "content": "Chopping tomatoes and cutting them into cubes or wedges are great ways to practice your knife skills."},
+]
+WRONG_KEY = "wrong-key-for-the-local-mock-000"
+
+# kind -> (server: "ok" | "busy" | "down", wrong key?, messages, params, expected status, expected code)
+CASES = {
+    "content_filter": ("ok", False, CONTENT_FILTER_MESSAGES, {}, 400, "content_filter"),
+    "parameter_not_supported": ("ok", False, MESSAGES, {"response_format": {"type": "json_object"}}, 422, "parameter_not_supported"),
+    "invalid_value": ("ok", False, MESSAGES, {"temperature": 1.5}, 422, "invalid_value"),
+    "extra_parameters": ("ok", False, MESSAGES, {"logprobs": True, "max_tokens": 12}, 400, None),
+    "unauthorized": ("ok", True, MESSAGES, {}, 401, "Unauthorized"),
+    "rate_limited": ("busy", False, MESSAGES, {}, 429, "429"),
+    "server_error": ("down", False, MESSAGES, {}, 503, "ServiceUnavailable"),
+    "no_recording": ("ok", False, [{"role": "user", "content": "Not a recorded question"}], {}, 404, "RecordingNotFound"),
+}
+# LiteLLM never raises the extra-parameters 400: it drops the parameters and sends the request again itself.
+MATRIX = [(kind, path) for kind in CASES for path in SEND if not (kind == "extra_parameters" and path == "litellm")]
+
+
+@pytest.fixture(scope="module")
+def servers(mock_server):
+    with MockServer(fault_rate=1.0, fault_statuses=(429,)) as busy, MockServer(fault_rate=1.0, fault_statuses=(503,)) as down:
+        yield {"ok": mock_server, "busy": busy, "down": down}
+
+
+def raise_error(servers, kind: str, path: str) -> BaseException:
+    server, wrong_key, messages, params, _, _ = CASES[kind]
+    settings = key_settings(servers[server], key=WRONG_KEY if wrong_key else None)
+    with pytest.raises(Exception) as caught:
+        SEND[path](settings, messages=messages, **params)
+    return caught.value
+
+
+@pytest.mark.parametrize("kind, path", MATRIX, ids=[f"{k}-{p}" for k, p in MATRIX])
+def test_each_error_through_each_library(servers, kind, path, capsys):
+    exc = raise_error(servers, kind, path)
+    _, _, _, _, status, code = CASES[kind]
+    err = helpers.service_error(exc)
+    assert (err.kind, err.status, err.code) == (kind, status, code)
+    assert err.message and err.message != str(exc)  # the service's own words, not the library's wrapper text
+    assert err.retry_after == (1.0 if kind == "rate_limited" else None)
+
+    assert helpers.explain_error(exc) == err
+    out = capsys.readouterr().out
+    assert out.startswith(f"HTTP {status} ({kind}")
+    assert f"from {type(exc).__name__}" in out
+    assert f"  service says: {err.message}\n" in out
+    assert f"  what to do:   {ADVICE[kind]}\n" in out
+
+
+def test_the_libraries_exception_types(servers):
+    """What each library raises for a 400 (a sanity check that the matrix covers the right types)."""
+    import azure.core.exceptions
+    import httpx
+    import openai
+    import requests
+    from langchain_core.exceptions import ModelError
+
+    expected = {
+        "azure-ai-inference": azure.core.exceptions.HttpResponseError,
+        "openai": openai.BadRequestError,
+        "langchain": ModelError,  # langchain-openai wraps openai's errors (subclassing both)
+        "litellm": litellm.BadRequestError,
+        "requests": requests.HTTPError,
+        "httpx": httpx.HTTPStatusError,
+    }
+    for path, exc_type in expected.items():
+        exc = raise_error(servers, "content_filter", path)
+        assert isinstance(exc, exc_type), path
+    assert isinstance(raise_error(servers, "content_filter", "langchain"), openai.BadRequestError)
+
+
+def test_litellm_drops_extra_parameters_and_retries_by_itself(mock_server):
+    """LiteLLM answers the extra-parameters 400 by resending without them, so the call succeeds, silently."""
+    reply = SEND["litellm"](key_settings(mock_server), logprobs=True)
+    assert reply.choices[0].message.content == documented_answer()
+    assert reply.choices[0].logprobs is None
+
+
+def test_no_retry_after_header(servers):
+    with MockServer(fault_rate=1.0, fault_statuses=(429,), retry_after=False) as server:
+        for path in SEND:
+            with pytest.raises(Exception) as caught:
+                SEND[path](key_settings(server))
+            err = helpers.service_error(caught.value)
+            assert (err.kind, err.retry_after) == ("rate_limited", None), path
+
+
+@pytest.mark.parametrize("value, seconds", [("1", 1.0), ("2.5", 2.5), ("-3", 0.0), (None, None), ("soon", None), ("nan", None),
+                                            ("Wed, 21 Oct 2015 07:28:00 GMT", 0.0)])
+def test_retry_after_seconds(value, seconds):
+    assert retry_after_seconds(value) == seconds
+
+
+def test_http_date_retry_after_in_the_future():
+    from email.utils import formatdate
+    import time
+
+    assert 25 < retry_after_seconds(formatdate(time.time() + 30, usegmt=True)) <= 30
+
+
+def test_an_exception_without_a_response(capsys):
+    err = helpers.explain_error(ValueError("not an HTTP error"))
+    assert (err.status, err.kind, err.message) == (None, "other", "not an HTTP error")
+    assert "HTTP None (other)" in capsys.readouterr().out

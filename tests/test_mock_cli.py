@@ -1,0 +1,197 @@
+"""The command line: ``python -m helpers.mock serve|record``.
+
+``serve --port 0`` runs in a subprocess: it must print one ``endpoint <name> <url>`` line per
+deployment on standard output and then answer on those URLs, with the key from
+``AZURE_INFERENCE_CREDENTIAL`` (else the demo key) and the quota given by ``--rpm``/``--tpm``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+import requests
+
+from helpers.mock import DEMO_KEY
+from helpers.mock.__main__ import build_parser, settings_from_args
+from helpers.mock.app import load_deployments
+
+ROOT = Path(__file__).resolve().parents[1]
+BIG = "Meta-Llama-3.1-405B-Instruct"
+SMALL = "Meta-Llama-3.1-8B-Instruct"
+DEPLOYMENTS = load_deployments(ROOT / "data" / "deployments.json")
+MESSAGES = [{"role": "system", "content": "You are a helpful assistant."}, {"role": "user", "content": "How many languages are in the world?"}]
+TEST_KEY = "cli-test-key-for-the-mock-000000"  # 32 characters; not a real key
+
+
+def _env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AZURE_INFERENCE")}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    env.update(extra)
+    return env
+
+
+class Served:
+    """A ``serve`` subprocess, its endpoint lines, and its standard error (read in the background)."""
+
+    def __init__(self, *args: str, env: dict[str, str] | None = None) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "helpers.mock", "serve", "--port", "0", *args],
+            cwd=ROOT, env=env or _env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+        self.stderr: list[str] = []
+        self._reader = threading.Thread(target=lambda: self.stderr.extend(self.proc.stderr), daemon=True)
+        self._reader.start()
+        self.lines: list[str] = []
+        self.endpoints: dict[str, str] = {}
+        timer = threading.Timer(30, self.proc.kill)  # never hang the test run
+        timer.start()
+        try:
+            while len(self.endpoints) < len(DEPLOYMENTS):
+                line = self.proc.stdout.readline()
+                if not line:
+                    raise AssertionError(f"serve exited early: {''.join(self.stderr)[-2000:]}")
+                self.lines.append(line.rstrip("\n"))
+                kind, name, url = line.split()
+                assert kind == "endpoint"
+                self.endpoints[name] = url
+        finally:
+            timer.cancel()
+
+    def chat(self, deployment: str, key: str = DEMO_KEY, body: dict | None = None) -> requests.Response:
+        return requests.post(self.endpoints[deployment] + "/chat/completions", json=body or {"messages": MESSAGES},
+                             headers={"api-key": key}, timeout=10)
+
+    def stop(self) -> None:
+        self.proc.terminate()  # only the process this test started
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self._reader.join(timeout=5)  # all of standard error read
+
+
+@pytest.fixture(scope="module")
+def served():
+    server = Served("--rpm", "2", "--tpm", "50")
+    yield server
+    server.stop()
+
+
+def test_serve_prints_one_endpoint_line_per_deployment(served):
+    assert len(served.lines) == len(DEPLOYMENTS)
+    ports = set()
+    for line in served.lines:
+        match = re.fullmatch(r"endpoint (\S+) http://127\.0\.0\.1:(\d+)/(\S+)", line)
+        assert match, line
+        assert match.group(1) == match.group(3)
+        ports.add(match.group(2))
+    assert set(served.endpoints) == set(DEPLOYMENTS)
+    assert len(ports) == 1 and ports != {"0"}, "the real port, not 0"
+
+
+def test_serve_answers_on_every_endpoint(served):
+    for name, url in served.endpoints.items():
+        r = requests.get(url + "/info", headers={"Authorization": f"Bearer {DEMO_KEY}"}, timeout=10)
+        assert r.status_code == 200 and r.json()["model_name"] == DEPLOYMENTS[name].model_name
+
+
+def test_rpm_and_tpm_options(served):
+    # --tpm 50: the documented answer costs 91 tokens, so the second request on the 405B is over quota.
+    first = served.chat(BIG)
+    assert first.status_code == 200 and first.headers["x-replay-recording"] == f"{BIG}/how-many-languages"
+    over = served.chat(BIG)
+    assert over.status_code == 429 and "50 tokens" in over.json()["error"]["message"]
+    assert over.headers.get("Retry-After")
+    # --rpm 2: on the 8B (no recordings, no tokens spent), the third request is over quota.
+    assert [served.chat(SMALL).status_code for _ in range(3)] == [404, 404, 429]
+
+
+def test_serve_keeps_stdout_to_endpoint_lines(served):
+    served.chat(SMALL, key="wrong")
+    assert served.proc.poll() is None, "still serving"
+    assert len(served.lines) == len(DEPLOYMENTS)
+
+
+def test_key_from_azure_inference_credential_and_a_quiet_stream_cut():
+    server = Served("--cut-stream-after", "2", env=_env(AZURE_INFERENCE_CREDENTIAL=TEST_KEY))
+    try:
+        assert server.chat(BIG, key=TEST_KEY).status_code == 200
+        denied = server.chat(BIG, key=DEMO_KEY)
+        assert denied.status_code == 401 and denied.json()["error"]["code"] == "Unauthorized"
+        body = {"messages": MESSAGES, "stream": True, "temperature": 0, "top_p": 1, "max_tokens": 2048}
+        with pytest.raises(requests.exceptions.ChunkedEncodingError):
+            with requests.post(server.endpoints[BIG] + "/chat/completions", json=body, headers={"api-key": TEST_KEY}, stream=True, timeout=10) as r:
+                list(r.iter_lines())
+        assert server.chat(BIG, key=TEST_KEY).status_code == 200, "still serving after the cut"
+    finally:
+        server.stop()
+    stderr = "".join(server.stderr)
+    assert TEST_KEY not in "".join(server.lines) + stderr, "the key is never printed"
+    assert "stream cut after 2 chunks" in stderr
+    assert "Traceback" not in stderr and "Exception in ASGI application" not in stderr, stderr[-2000:]
+
+
+def test_serve_with_the_demo_key_by_default(served):
+    assert served.chat(SMALL, key="wrong").status_code == 401
+    assert requests.get(served.endpoints[BIG] + "/info", headers={"api-key": DEMO_KEY}, timeout=10).status_code == 200
+
+
+def _help(*args: str) -> str:
+    done = subprocess.run([sys.executable, "-m", "helpers.mock", *args, "--help"], cwd=ROOT, env=_env(),
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_help_documents_every_option():
+    parser = build_parser()
+    top = _help()
+    assert "serve" in top and "record" in top
+    subparsers = next(a for a in parser._actions if a.dest == "command").choices
+    for command, sub in subparsers.items():
+        text = _help(command) if command == "serve" else sub.format_help()
+        for action in sub._actions:
+            for option in action.option_strings:
+                assert option in text, f"{command} --help does not mention {option}"
+            if action.option_strings and action.dest != "help":
+                assert action.help and len(action.help) > 10, f"{command} {action.option_strings[0]} has no real help text"
+    serve_help = _help("serve")
+    assert DEMO_KEY in serve_help and "AZURE_INFERENCE_CREDENTIAL" in serve_help
+
+
+def test_options_reach_the_settings(monkeypatch):
+    monkeypatch.delenv("AZURE_INFERENCE_CREDENTIAL", raising=False)
+    args = build_parser().parse_args([
+        "serve", "--port", "0", "--rpm", "7", "--tpm", "700", "--quota-window", "2.5", "--no-retry-after",
+        "--fault-rate", "0.25", "--fault-statuses", "500,503", "--latency-ms", "12", "--replay-timing",
+        "--cut-stream-after", "4", "--seed", "42", "--log-requests", "--recordings", "/tmp/somewhere",
+    ])
+    s = settings_from_args(args)
+    assert (s.key, s.rpm, s.tpm, s.quota_window_seconds, s.retry_after) == (DEMO_KEY, 7, 700, 2.5, False)
+    assert (s.fault_rate, s.fault_statuses, s.latency_ms, s.replay_timing) == (0.25, (500, 503), 12.0, True)
+    assert (s.cut_stream_after, s.seed, s.log_requests, str(s.recordings_dir)) == (4, 42, True, "/tmp/somewhere")
+    defaults = settings_from_args(build_parser().parse_args(["serve"]))
+    assert (defaults.rpm, defaults.tpm, defaults.retry_after, defaults.fault_rate, defaults.upstreams) == (1000, 200_000, True, 0.0, {})
+    monkeypatch.setenv("AZURE_INFERENCE_CREDENTIAL", TEST_KEY)
+    assert settings_from_args(build_parser().parse_args(["serve"])).key == TEST_KEY
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["serve", "--fault-statuses", "five hundred"])
+
+
+def test_record_reads_upstreams_from_the_environment(monkeypatch):
+    for name in [k for k in os.environ if k.startswith("AZURE_INFERENCE")]:
+        monkeypatch.delenv(name)
+    with pytest.raises(SystemExit, match="AZURE_INFERENCE_ENDPOINT"):
+        settings_from_args(build_parser().parse_args(["record"]))
+    monkeypatch.setenv("AZURE_INFERENCE_ENDPOINT", "https://example.invalid/")
+    monkeypatch.setenv("AZURE_INFERENCE_CREDENTIAL", TEST_KEY)
+    s = settings_from_args(build_parser().parse_args(["record", "--port", "0"]))
+    assert s.upstreams == {BIG: ("https://example.invalid", TEST_KEY)}
+    assert s.key == DEMO_KEY, "clients talk to the recording proxy with the demo key, never the live one"

@@ -1,0 +1,320 @@
+"""Which recording answers a request, the service's rules that apply first, and bad requests.
+
+- Matching: the conversation, the stream flag and the generation parameters decide; what the
+  service ignores (``model``, ``stream_options``, ``user``) and explicit defaults do not.
+- Rules without recordings: messages required, ranges (422), extra parameters (400 / drop /
+  pass-through), ``response_format`` ``json_object`` (422 ``parameter_not_supported``).
+- Unmatched requests get a JSON 404 naming the closest recordings; malformed JSON, a wrong content
+  type and oversize bodies get JSON errors; none of it is ever a 500 or a hang, and the server keeps
+  serving afterwards.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+
+import pytest
+import requests
+
+from helpers.mock import DEMO_KEY, MockServer
+from helpers.mock.recordings import match_key
+
+BIG = "Meta-Llama-3.1-405B-Instruct"
+SYSTEM = {"role": "system", "content": "You are a helpful assistant."}
+QUESTION = {"role": "user", "content": "How many languages are in the world?"}
+MESSAGES = [SYSTEM, QUESTION]
+BASIC = f"{BIG}/how-many-languages"
+STREAM = f"{BIG}/how-many-languages-stream"
+PARAMETERS = f"{BIG}/how-many-languages-parameters"
+AUTH = {"Authorization": f"Bearer {DEMO_KEY}"}
+EXTRA_DETAIL = (
+    "Extra parameters ['logprobs'] are not allowed when extra-parameters is not set or set to be 'error'. "
+    "Set extra-parameters to 'pass-through' to pass to the model."
+)
+
+
+def chat(mock, body, headers=None, route="/chat/completions", deployment=BIG, **kwargs) -> requests.Response:
+    return requests.post(mock.endpoint(deployment) + route, json=body, headers={**AUTH, **(headers or {})}, timeout=10, **kwargs)
+
+
+def answered_by(mock, body, headers=None) -> str | None:
+    r = chat(mock, body, headers)
+    if r.status_code == 404:
+        assert r.json()["error"]["code"] == "RecordingNotFound"
+        return None
+    assert r.status_code == 200, r.text
+    r.close()
+    return r.headers["x-replay-recording"]
+
+
+# -- matching ------------------------------------------------------------------------------------
+
+PASS = {"extra-parameters": "pass-through"}
+
+
+@pytest.mark.parametrize("body, headers", [
+    ({"messages": MESSAGES}, None),
+    ({"messages": MESSAGES, "model": "anything-the-client-likes"}, None),
+    ({"messages": MESSAGES, "stream": False}, None),
+    ({"messages": MESSAGES, "response_format": {"type": "text"}}, None),
+    ({"messages": MESSAGES, "temperature": None}, None),
+    ({"messages": [SYSTEM, {"role": "user", "content": [{"type": "text", "text": QUESTION["content"]}]}]}, None),
+    ({"messages": [{**SYSTEM, "name": None}, {**QUESTION, "name": ""}]}, None),
+    ({"model": "x", "messages": MESSAGES}, None),  # key order does not count
+    # n and user are extra parameters for this API: they need the header, then n=1 is a default and user is ignored.
+    ({"messages": MESSAGES, "n": 1}, PASS),
+    ({"messages": MESSAGES, "user": "someone"}, PASS),
+    ({"messages": MESSAGES, "stream_options": {"include_usage": True}}, PASS),
+], ids=["plain", "model", "stream-false", "format-text", "null-param", "text-item", "empty-fields", "order", "n-1", "user", "stream-options"])
+def test_equivalent_requests_match_the_same_recording(mock_server, body, headers):
+    assert answered_by(mock_server, body, headers) == BASIC
+
+
+@pytest.mark.parametrize("body", [
+    {"messages": MESSAGES, "stream": True, "temperature": 0, "top_p": 1, "max_tokens": 2048},
+    {"messages": MESSAGES, "stream": True, "temperature": 0.0, "top_p": 1.0, "max_tokens": 2048.0},
+    {"messages": MESSAGES, "stream": True, "temperature": 0, "top_p": 1, "max_completion_tokens": 2048, "model": "m"},
+    {"messages": MESSAGES, "stream": True, "temperature": 0, "top_p": 1, "max_tokens": 2048, "stream_options": {"include_usage": True}},
+])
+def test_stream_request_variants(mock_server, body):
+    # stream_options and max_completion_tokens are extra parameters: the client must send the header.
+    assert answered_by(mock_server, body, PASS) == STREAM
+
+
+@pytest.mark.parametrize("body", [
+    {"messages": MESSAGES, "stream": True},  # the stream flag counts
+    {"messages": MESSAGES, "temperature": 0, "top_p": 1, "max_tokens": 2048},  # the same params unstreamed
+    {"messages": MESSAGES, "temperature": 0.5},  # generation parameters count
+    {"messages": MESSAGES, "seed": 1},
+    {"messages": [QUESTION]},  # the whole conversation counts
+    {"messages": [SYSTEM, {"role": "user", "content": QUESTION["content"] + " "}]},
+    {"messages": [SYSTEM, {"role": "user", "content": [{"type": "text", "text": "How many"}, {"type": "text", "text": " languages are in the world?"}]}]},
+])
+def test_different_requests_do_not_match(mock_server, body):
+    assert answered_by(mock_server, body) is None
+
+
+def test_documented_parameters_request_matches(mock_server):
+    body = {"messages": MESSAGES, "presence_penalty": 0.1, "frequency_penalty": 0.8, "max_tokens": 2048,
+            "stop": ["<|endoftext|>"], "temperature": 0, "top_p": 1, "response_format": {"type": "text"}}
+    assert answered_by(mock_server, body) == PARAMETERS
+    # response_format text is a default: leaving it out is the same request.
+    assert answered_by(mock_server, {k: v for k, v in body.items() if k != "response_format"}) == PARAMETERS
+
+
+def test_match_key_unit():
+    base = match_key({"messages": MESSAGES})
+    assert match_key({"messages": MESSAGES, "model": "m", "stream": False, "n": 1, "user": "u"}) == base
+    assert match_key({"messages": MESSAGES, "stream": True}) != base
+    assert match_key({"messages": MESSAGES, "max_tokens": 5}) == match_key({"messages": MESSAGES, "max_completion_tokens": 5.0})
+
+
+def test_unmatched_request_names_the_closest_recordings(mock_server):
+    body = {"messages": MESSAGES, "stream": True, "temperature": 0, "top_p": 1, "max_tokens": 1024}
+    r = chat(mock_server, body)
+    assert r.status_code == 404
+    assert r.headers["content-type"] == "application/json"
+    error = r.json()["error"]
+    assert error["code"] == "RecordingNotFound"
+    assert error["closest"][0] == STREAM  # only max_tokens differs
+    assert 1 <= len(error["closest"]) <= 3
+    assert STREAM in error["message"]
+    # On a deployment without recordings the answer is still a JSON 404, quickly.
+    started = time.monotonic()
+    r = chat(mock_server, {"messages": MESSAGES}, deployment="Llama-Guard-3-8B")
+    assert r.status_code == 404 and r.json()["error"]["closest"] == []
+    assert time.monotonic() - started < 5
+
+
+# -- the service's rules (no recording needed) ----------------------------------------------------
+
+@pytest.mark.parametrize("body, field", [
+    ({}, "messages"),
+    ({"messages": []}, "messages"),
+    ({"messages": "hello"}, "messages"),
+    ({"messages": None}, "messages"),
+    ({"messages": [{"content": "no role"}]}, "messages[0]"),
+    ({"messages": [{"role": "wizard", "content": "x"}]}, "messages[0]"),
+    ({"messages": [{"role": ["user"], "content": "x"}]}, "messages[0]"),
+    ({"messages": ["just a string"]}, "messages[0]"),
+])
+def test_messages_are_required(mock_server, body, field):
+    r = chat(mock_server, body, deployment="Meta-Llama-3.1-8B-Instruct")
+    assert r.status_code == 422, r.text
+    assert r.json()["detail"]["loc"] == ["body", field]
+
+
+@pytest.mark.parametrize("field, value", [
+    ("temperature", 1.5), ("temperature", -0.1), ("top_p", 2), ("top_p", -1),
+    ("presence_penalty", 2.5), ("frequency_penalty", -3), ("max_tokens", -1),
+    ("temperature", "hot"), ("temperature", True), ("stop", "<|endoftext|>"), ("stop", []), ("stop", [1]),
+    ("stream", "yes"),
+])
+def test_out_of_range_values_get_422(mock_server, field, value):
+    r = chat(mock_server, {"messages": MESSAGES, field: value})
+    assert r.status_code == 422, r.text
+    body = r.json()
+    assert body["status"] == 422 and body["code"] == "invalid_value"
+    assert body["detail"]["loc"] == ["body", field]
+    assert body["message"] == "One of the parameters contain invalid values."
+
+
+@pytest.mark.parametrize("field, value", [("temperature", 0), ("temperature", 1), ("top_p", 0), ("presence_penalty", -2),
+                                          ("frequency_penalty", 2), ("max_tokens", 0)])
+def test_boundary_values_pass_the_rules(mock_server, field, value):
+    assert chat(mock_server, {"messages": MESSAGES, field: value}).status_code == 404  # past the rules, no recording
+
+
+@pytest.mark.parametrize("route", ["/chat/completions", "/v1/chat/completions"])
+@pytest.mark.parametrize("header", [None, "error", "ERROR"])
+def test_extra_parameters_without_pass_through_get_the_documented_400(mock_server, route, header):
+    body = {"messages": MESSAGES, "logprobs": True, "max_tokens": 12}
+    r = chat(mock_server, body, {"extra-parameters": header} if header else None, route=route)
+    assert r.status_code == 400
+    assert r.json() == {"detail": EXTRA_DETAIL}
+
+
+def test_extra_parameters_list_every_name(mock_server):
+    r = chat(mock_server, {"messages": MESSAGES, "max_completion_tokens": 10, "stream_options": {"include_usage": True}})
+    assert r.status_code == 400
+    assert "['max_completion_tokens', 'stream_options']" in r.json()["detail"]
+
+
+def test_extra_parameters_drop_and_pass_through(mock_server):
+    body = {"messages": MESSAGES, "logprobs": True, "best_of": 3}
+    # drop: the service ignores them, so the plain recording answers.
+    assert answered_by(mock_server, body, {"extra-parameters": "drop"}) == BASIC
+    # pass-through: they reach the model, so they count for matching.
+    assert answered_by(mock_server, {"messages": MESSAGES, "logprobs": True, "max_tokens": 12}, {"extra-parameters": "pass-through"}) == f"{BIG}/extra-parameter-logprobs"
+    assert answered_by(mock_server, body, {"extra-parameters": "pass-through"}) is None
+    r = chat(mock_server, body, {"extra-parameters": "sometimes"})
+    assert r.status_code == 400 and r.json()["error"]["code"] == "invalid_header"
+
+
+@pytest.mark.parametrize("fmt", [{"type": "json_object"}, {"type": "json_schema", "json_schema": {"name": "x", "schema": {}}}])
+def test_json_response_format_is_not_supported_by_llama(mock_server, fmt):
+    r = chat(mock_server, {"messages": MESSAGES, "response_format": fmt})
+    assert r.status_code == 422
+    body = r.json()
+    assert body["code"] == "parameter_not_supported"
+    assert body["detail"] == {"loc": ["body", "response_format"], "input": fmt["type"]}
+    assert chat(mock_server, {"messages": MESSAGES, "response_format": {"type": "xml"}}).status_code == 422
+
+
+def test_rules_apply_before_recordings_and_on_every_deployment(mock_server):
+    for deployment in mock_server.endpoints:
+        headers = {}
+        if deployment.endswith("managed"):
+            headers = {"azureml-model-deployment": mock_server.replay.deployments[deployment].azureml_deployment}
+        r = chat(mock_server, {"messages": MESSAGES, "response_format": {"type": "json_object"}}, headers, deployment=deployment)
+        assert r.status_code == 422 and r.json()["code"] == "parameter_not_supported", deployment
+
+
+# -- bad requests: JSON errors, never a 500, the server keeps serving ----------------------------
+
+def _still_serving(mock) -> None:
+    assert answered_by(mock, {"messages": MESSAGES}) == BASIC
+
+
+@pytest.mark.parametrize("data, status, code", [
+    (b"{not json", 400, "InvalidJson"),
+    (b"", 400, "InvalidJson"),
+    (b"[1, 2]", 400, "InvalidJson"),
+    (b'"a string"', 400, "InvalidJson"),
+    (b'{"messages": [], "temperature": NaN}', 400, "InvalidJson"),
+    (b"\xff\xfe\x00garbage", 400, "InvalidJson"),
+    (b"[" * 100_000, 400, "InvalidJson"),
+])
+def test_malformed_json_gets_a_json_400(mock_server, data, status, code):
+    r = requests.post(mock_server.endpoint(BIG) + "/chat/completions", data=data,
+                      headers={**AUTH, "Content-Type": "application/json"}, timeout=10)
+    assert r.status_code == status
+    assert r.json()["error"]["code"] == code
+    _still_serving(mock_server)
+
+
+@pytest.mark.parametrize("content_type", [None, "text/plain", "application/x-www-form-urlencoded", "multipart/form-data"])
+def test_wrong_content_type_gets_415(mock_server, content_type):
+    headers = dict(AUTH)
+    if content_type:
+        headers["Content-Type"] = content_type
+    r = requests.post(mock_server.endpoint(BIG) + "/chat/completions", data=json.dumps({"messages": MESSAGES}), headers=headers, timeout=10)
+    assert r.status_code == 415
+    assert r.json()["error"]["code"] == "UnsupportedMediaType"
+    _still_serving(mock_server)
+
+
+def test_content_type_with_charset_is_fine(mock_server):
+    r = requests.post(mock_server.endpoint(BIG) + "/chat/completions", data=json.dumps({"messages": MESSAGES}).encode(),
+                      headers={**AUTH, "Content-Type": "application/json; charset=utf-8"}, timeout=10)
+    assert r.status_code == 200
+
+
+@pytest.fixture(scope="module")
+def small_body_server():
+    with MockServer(max_body_bytes=4096) as mock:
+        yield mock
+
+
+def test_oversize_body_gets_413(small_body_server):
+    url = small_body_server.endpoint(BIG) + "/chat/completions"
+    big = json.dumps({"messages": [{"role": "user", "content": "x" * 10_000}]}).encode()
+    r = requests.post(url, data=big, headers={**AUTH, "Content-Type": "application/json"}, timeout=10)
+    assert r.status_code == 413 and r.json()["error"]["code"] == "PayloadTooLarge"
+    # Without a Content-Length (chunked upload), the limit still holds.
+    r = requests.post(url, data=iter([big[:3000], big[3000:]]), headers={**AUTH, "Content-Type": "application/json"}, timeout=10)
+    assert r.status_code == 413 and r.json()["error"]["code"] == "PayloadTooLarge"
+    _still_serving(small_body_server)
+
+
+def test_oversize_body_at_the_default_limit(mock_server):
+    limit = mock_server.settings.max_body_bytes
+    big = b'{"messages": [{"role": "user", "content": "' + b"x" * (limit + 10) + b'"}]}'
+    r = requests.post(mock_server.endpoint(BIG) + "/chat/completions", data=big, headers={**AUTH, "Content-Type": "application/json"}, timeout=30)
+    assert r.status_code == 413
+    _still_serving(mock_server)
+
+
+def test_weird_bodies_never_get_a_500(mock_server):
+    bodies = [
+        {"messages": [{"role": "user", "content": {"nested": [1, 2, {"x": None}]}}]},
+        {"messages": [{"role": "user", "content": None}]},
+        {"messages": [{"role": "user", "content": "hi"}], "response_format": "json_object"},
+        {"messages": [{"role": "user", "content": "hi"}], "response_format": ["text"]},
+        {"messages": [{"role": "user", "content": "hi"}], "response_format": {"type": ["text"]}},
+        {"messages": [{"role": "user", "content": "hi"}], "stop": [None]},
+        {"messages": [{"role": "user", "content": "hi"}], "max_tokens": 1e308},
+        {"messages": [{"role": "user", "content": "hi" * 10_000}]},
+        {"messages": [{"role": "tool", "content": "x", "tool_call_id": "1"}], "tools": [], "tool_choice": "auto"},
+    ]
+    for body in bodies:
+        for stream in (False, True):
+            r = chat(mock_server, {**body, "stream": stream} if stream else body)
+            assert r.status_code in (400, 404, 422), (body, r.status_code, r.text[:200])
+            assert r.headers["content-type"] == "application/json"
+            r.json()
+    _still_serving(mock_server)
+
+
+def test_a_client_that_hangs_up_mid_request_does_not_hurt(mock_server):
+    """Half a body then a closed socket; and a request that never finishes its body, abandoned."""
+    request = (
+        f"POST /{BIG}/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {DEMO_KEY}\r\n"
+        "Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"messages\": ["
+    ).encode()
+    for _ in range(3):
+        with socket.create_connection(("127.0.0.1", mock_server.port), timeout=5) as sock:
+            sock.sendall(request)
+    _still_serving(mock_server)
+
+
+def test_a_long_unmatched_prompt_gets_its_404_quickly(mock_server):
+    """Naming the closest recordings must not take time quadratic in the prompt (it once took minutes)."""
+    body = {"messages": [SYSTEM, {"role": "user", "content": "How many languages are in the world? " * 30_000}]}  # ~1 MB
+    started = time.monotonic()
+    r = chat(mock_server, body)
+    assert r.status_code == 404 and r.json()["error"]["closest"]
+    assert time.monotonic() - started < 10  # generous; typically well under a second
+    _still_serving(mock_server)
