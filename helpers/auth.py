@@ -18,7 +18,7 @@ from azure.core.pipeline import PipelineRequest
 from azure.core.pipeline.policies import SansIOHTTPPolicy
 
 from .config import Settings
-from .mock.app import STAND_IN_ENTRA_TOKEN
+from .constants import STAND_IN_ENTRA_TOKEN
 
 ENTRA_SCOPE = "https://ml.azure.com/.default"
 

@@ -22,7 +22,7 @@ from urllib.parse import urlparse
 
 from dotenv import find_dotenv, load_dotenv
 
-from .mock.app import DEMO_KEY
+from .constants import DEMO_KEY
 
 DEFAULT_MODEL = "Meta-Llama-3.1-405B-Instruct"
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")

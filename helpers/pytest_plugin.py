@@ -2,12 +2,20 @@
 
 The server starts in ``pytest_sessionstart``, before nbval launches any kernel, so the notebook
 kernels inherit the environment. Each xdist worker gets its own server on a free port.
-Enabled from the top-level ``conftest.py``; tests use the ``mock_server`` fixture.
+Enabled from the top-level ``conftest.py``, and loaded early by ``-p helpers.pytest_plugin`` in
+``pyproject.toml`` so that the line below runs before nbval imports nbformat; tests use the
+``mock_server`` fixture.
 """
 
 from __future__ import annotations
 
 import os
+import sys
+
+# nbformat validates with jsonschema, which imports its optional IRI format checker ``rfc3987_syntax``
+# when installed (it is, through jupyterlab); that module builds Lark parsers at import, about a second
+# in every pytest process. No notebook schema uses the iri formats: skip it.
+sys.modules.setdefault("rfc3987_syntax", None)
 
 import pytest
 

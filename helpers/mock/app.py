@@ -22,12 +22,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, AsyncIterator
 
+import anyio
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from ..constants import DEMO_KEY, STAND_IN_ENTRA_TOKEN  # re-exported: helpers.mock.DEMO_KEY
 from . import errors, rules
 from .quota import Faults, Quota
 from .recordings import Recording, RecordingStore, match_key
@@ -36,8 +38,6 @@ log = logging.getLogger("helpers.mock")
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA_DIR = ROOT / "data"
-DEMO_KEY = "demo-key-for-the-local-mock-0000"  # 32 characters, like a real key; accepted only by the mock
-STAND_IN_ENTRA_TOKEN = "stand-in-entra-token-for-the-local-mock"  # see helpers.auth.StandInEntraCredential
 MAX_BODY_BYTES = 8 * 1024 * 1024
 
 
@@ -140,6 +140,7 @@ class ReplayServer:
 
     @contextlib.asynccontextmanager
     async def _lifespan(self, app: Starlette) -> AsyncIterator[None]:
+        await anyio.sleep(0)  # loads anyio's asyncio backend now, not during the first streamed answer (~20 ms)
         yield
         if self.recorder:
             await self.recorder.aclose()
@@ -267,15 +268,18 @@ class ReplayServer:
 
     async def _events(self, rec: Recording) -> AsyncIterator[bytes]:
         cut = self.faults.cut_stream_after
-        for i, event in enumerate(rec.stream or []):
+        events = rec.encoded_events  # one write per event, as the service streams them
+        loop = asyncio.get_running_loop()
+        deadline = loop.time()
+        for i, (event, encoded) in enumerate(zip(rec.stream or [], events)):
             if cut and i >= cut:
                 log.info("%s: stream cut after %d chunks (fault injection)", rec.name, cut)
                 raise StreamCut(f"stream cut after {cut} chunks (fault injection)")
             if self.settings.replay_timing and event.get("delay_ms"):
-                await asyncio.sleep(event["delay_ms"] / 1000)
-            data = event["data"]
-            payload = data if isinstance(data, str) else json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-            yield f"data: {payload}\n\n".encode()
+                # Sleep until start + the recorded delays so far: no drift accumulates over a long stream.
+                deadline += event["delay_ms"] / 1000
+                await asyncio.sleep(max(0.0, deadline - loop.time()))
+            yield encoded
 
 
 def _reject_constant(name: str) -> Any:

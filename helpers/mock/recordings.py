@@ -18,6 +18,7 @@ from __future__ import annotations
 import difflib
 import json
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -94,6 +95,16 @@ class Recording:
     stream: list[dict[str, Any]] | None = None
     headers: dict[str, str] = field(default_factory=dict)
     provenance: dict[str, Any] = field(default_factory=dict)
+
+    @cached_property
+    def encoded_events(self) -> list[bytes]:
+        """The stream's server-sent events as sent on the wire, encoded on first use and kept."""
+        out = []
+        for event in self.stream or []:
+            data = event["data"]
+            payload = data if isinstance(data, str) else json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+            out.append(f"data: {payload}\n\n".encode())
+        return out
 
     @property
     def name(self) -> str:

@@ -1,0 +1,27 @@
+"""Notebook kernels import ``helpers``; that must not pull in the replay server's web stack.
+
+Benchmarks (bench/notebook_suite.py) showed importing starlette and uvicorn in every kernel costs time in each
+notebook. The constants both sides need live in ``helpers.constants`` for that reason.
+"""
+
+import subprocess
+import sys
+
+
+def _modules_after(statement: str) -> set[str]:
+    code = f"{statement}\nimport sys\nprint('\\n'.join(sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    return set(out.split())
+
+
+def test_importing_helpers_does_not_import_the_replay_server():
+    loaded = _modules_after("import helpers")
+    assert "helpers" in loaded
+    assert not {"starlette", "uvicorn", "helpers.mock.app"} & loaded
+
+
+def test_the_replay_server_uses_the_same_demo_key_as_the_helpers():
+    from helpers.constants import DEMO_KEY
+    from helpers.mock import app
+
+    assert app.DEMO_KEY == DEMO_KEY
