@@ -111,7 +111,7 @@ def test_match_key_unit():
     assert match_key({"messages": MESSAGES, "max_tokens": 5}) == match_key({"messages": MESSAGES, "max_completion_tokens": 5.0})
 
 
-def test_unmatched_request_names_the_closest_recordings(mock_server):
+def test_unmatched_request_names_the_closest_recordings(mock_server, tmp_path):
     body = {"messages": MESSAGES, "stream": True, "temperature": 0, "top_p": 1, "max_tokens": 1024}
     r = chat(mock_server, body)
     assert r.status_code == 404
@@ -123,7 +123,8 @@ def test_unmatched_request_names_the_closest_recordings(mock_server):
     assert STREAM in error["message"]
     # On a deployment without recordings the answer is still a JSON 404, quickly.
     started = time.monotonic()
-    r = chat(mock_server, {"messages": MESSAGES}, deployment="Llama-Guard-3-8B")
+    with MockServer(recordings_dir=tmp_path, key=DEMO_KEY) as empty:
+        r = chat(empty, {"messages": MESSAGES}, deployment="Llama-Guard-3-8B")
     assert r.status_code == 404 and r.json()["error"]["closest"] == []
     assert time.monotonic() - started < 5
 
