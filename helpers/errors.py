@@ -23,6 +23,7 @@ ADVICE = {
     "unauthorized": "The key or token was refused. Check AZURE_INFERENCE_CREDENTIAL matches this endpoint (keys are per deployment); Entra ID works on managed compute only.",
     "rate_limited": "Over the deployment's quota (1,000 requests and 200,000 tokens per minute). Wait and retry with backoff, honouring Retry-After when sent.",
     "server_error": "The service failed or is unavailable. It is safe to retry with backoff.",
+    "too_many_images": "This model takes one image per request. Send one request per image, or combine the pictures into one image first.",
     "no_recording": "Offline, answers come from data/recordings. Send one of the recorded requests (the closest are named above) or record this one against a live endpoint (README, 'Recording').",
     "not_found": "Wrong URL or deployment. AZURE_INFERENCE_ENDPOINT should be the endpoint's base URL.",
 }
@@ -107,6 +108,8 @@ def service_error(exc: BaseException) -> ServiceError:
         kind = "parameter_not_supported"
     elif status == 400 and "extra-parameters" in message.lower().replace("extra parameters", "extra-parameters"):
         kind = "extra_parameters"
+    elif status == 400 and "image(s) may be provided" in message:
+        kind = "too_many_images"
     elif status == 422:
         kind = "invalid_value"
     elif status in (401, 403):

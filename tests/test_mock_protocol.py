@@ -128,7 +128,8 @@ def test_stand_in_entra_token_only_on_the_managed_deployment(mock_server):
         if dep.kind != "managed":
             assert requests.get(mock_server.endpoint(name) + "/info", headers=token, timeout=5).status_code == 401, name
     # With the token, a chat request gets past auth (no recording for it: 404, not 401).
-    r = requests.post(managed + "/chat/completions", json={"messages": MESSAGES}, headers=token, timeout=5)
+    unrecorded = [{"role": "user", "content": "A question nobody recorded."}]
+    r = requests.post(managed + "/chat/completions", json={"messages": unrecorded}, headers=token, timeout=5)
     assert r.status_code == 404 and r.json()["error"]["code"] == "RecordingNotFound"
 
 
@@ -198,3 +199,27 @@ def test_streams_are_real_server_sent_events(mock_server, route):
     text = "".join(c["choices"][0]["delta"].get("content") or "" for c in chunks)
     assert text == recording("how-many-languages")["response"]["body"]["choices"][0]["message"]["content"]
 
+
+
+# -- images ---------------------------------------------------------------------------------------
+
+VISION = "Llama-3.2-11B-Vision-Instruct"
+
+
+def _image_turn(*urls: str) -> list[dict]:
+    items = [{"type": "text", "text": "What do these images have in common?"}]
+    items += [{"type": "image_url", "image_url": {"url": url}} for url in urls]
+    return [{"role": "user", "content": items}]
+
+
+@pytest.mark.parametrize("route", CHAT_ROUTES)
+def test_two_images_in_one_request_get_the_400_with_or_without_a_recording(mock_server, route):
+    body = {"messages": _image_turn("https://example.com/a.png", "https://example.com/b.png")}
+    r = post(mock_server, route, body, deployment=VISION)
+    assert r.status_code == 400
+    assert r.json()["message"] == "At most 1 image(s) may be provided in one request."
+
+
+def test_one_image_is_not_refused_by_the_image_rule(mock_server):
+    r = post(mock_server, CHAT_ROUTES[0], {"messages": _image_turn("https://example.com/a.png")}, deployment=VISION)
+    assert r.status_code == 404 and r.json()["error"]["code"] == "RecordingNotFound"  # no recording, but no rule broken

@@ -26,6 +26,7 @@ RANGES: dict[str, tuple[float | None, float | None]] = {
 }
 ROLES = {"system", "user", "assistant", "tool"}
 EXTRA_PARAMETER_MODES = {"error", "drop", "pass-through"}
+MAX_IMAGES_PER_REQUEST = 1  # Llama 3.2 11B/90B Vision
 
 
 def check_messages(body: dict[str, Any]) -> JSONResponse | None:
@@ -85,6 +86,25 @@ def apply_extra_parameters(body: dict[str, Any], header: str | None) -> tuple[di
     return body, errors.extra_parameters_not_allowed(extras)
 
 
+def image_count(body: dict[str, Any]) -> int:
+    """How many ``image_url`` content items the request holds, over all its messages."""
+    return sum(
+        1
+        for message in body.get("messages") or []
+        if isinstance(message, dict) and isinstance(message.get("content"), list)
+        for item in message["content"]
+        if isinstance(item, dict) and item.get("type") == "image_url"
+    )
+
+
+def check_images(body: dict[str, Any], model_name: str) -> JSONResponse | None:
+    """Llama 3.2 Vision takes one image per request (Microsoft's multimodal chat article; the wire contract)."""
+    if "vision" in model_name.lower() and image_count(body) > MAX_IMAGES_PER_REQUEST:
+        return errors.too_many_images(MAX_IMAGES_PER_REQUEST)
+    return None
+
+
 def check_request(body: dict[str, Any], model_name: str) -> JSONResponse | None:
-    """All body checks, in the order the service reports them."""
-    return check_messages(body) or check_ranges(body) or check_response_format(body, model_name)
+    """All body checks, in the order the service reports them (the model server's image limit comes last)."""
+    return (check_messages(body) or check_ranges(body) or check_response_format(body, model_name)
+            or check_images(body, model_name))
