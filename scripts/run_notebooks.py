@@ -32,15 +32,20 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def run_one(path: Path, out_dir: Path, update: bool, timeout: int) -> tuple[str, float, str]:
     nb = nbformat.read(path, as_version=4)
+    # Each notebook runs on its own kernel (python3, or jslab for the JavaScript notebook), as under nbval.
+    kernel_name = nb.metadata.get("kernelspec", {}).get("name", "python3")
     # "immediate": kill the kernel when done, as nbval does; the default waits up to 1.5 s for it to tear down its imports.
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", shutdown_kernel="immediate",
+    client = NotebookClient(nb, timeout=timeout, kernel_name=kernel_name, shutdown_kernel="immediate",
+                            store_widget_state=False,  # widget model ids are random: keep them out of the file
                             resources={"metadata": {"path": str(path.parent)}})
     start = time.perf_counter()
     status, detail = "ok", ""
     try:
         client.execute()
     except CellExecutionError as exc:
-        status, detail = "FAILED", str(exc).strip().splitlines()[-1][:120]
+        # the last line that says something (a non-Python kernel's error can end with a "-----" rule)
+        lines = [line for line in str(exc).splitlines() if line.strip(" -")]
+        status, detail = "FAILED", (lines[-1] if lines else "cell failed")[:120]
     except Exception as exc:  # noqa: BLE001 - a kernel crash or timeout fails this notebook, not the run
         status, detail = "FAILED", f"{type(exc).__name__}: {exc}"[:120]
     seconds = time.perf_counter() - start

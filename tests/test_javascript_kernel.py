@@ -1,0 +1,72 @@
+"""The JavaScript path's setup: pinned npm packages, and the "jslab" kernel that nbval runs notebook 06 on.
+
+``make`` runs ``npm ci`` and ``node scripts/jslab_kernel.js --install .venv`` before the tests; these checks
+say so plainly when that step is missing, instead of letting the notebook fail with an unknown kernel.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+from jupyter_client.manager import start_new_kernel
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOK = ROOT / "notebooks" / "06_javascript_rest.ipynb"
+SETUP_HINT = "run 'make test' (it runs 'npm ci' and installs the jslab kernelspec into .venv)"
+
+
+def test_npm_dependencies_are_pinned_and_locked() -> None:
+    package = json.loads((ROOT / "package.json").read_text(encoding="utf-8"))
+    lock = json.loads((ROOT / "package-lock.json").read_text(encoding="utf-8"))
+    for name, version in package["dependencies"].items():
+        assert re.fullmatch(r"\d+\.\d+\.\d+(-[0-9A-Za-z.]+)?", version), f"{name} is not pinned to one version: {version}"
+        assert lock["packages"][f"node_modules/{name}"]["version"] == version, f"package-lock.json disagrees on {name}"
+
+
+def test_notebook_names_the_jslab_kernel() -> None:
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    assert nb.metadata.kernelspec.name == "jslab"
+    assert nb.metadata.kernelspec.language == "javascript"
+
+
+def test_jslab_kernelspec_is_installed_for_this_python() -> None:
+    try:
+        spec = KernelSpecManager().get_kernel_spec("jslab")
+    except NoSuchKernel:
+        pytest.fail(f"no 'jslab' kernelspec for {sys.prefix}: {SETUP_HINT}")
+    assert spec.argv[1].endswith("jslab_kernel.js") and Path(spec.argv[1]).exists(), spec.argv
+    assert (ROOT / "node_modules" / "tslab" / "package.json").exists(), f"node_modules is missing: {SETUP_HINT}"
+
+
+def test_jslab_kernel_info_reply_has_status() -> None:
+    """nbval reads ``status`` from kernel_info_reply; tslab leaves it out, scripts/jslab_kernel.js adds it."""
+    try:
+        KernelSpecManager().get_kernel_spec("jslab")
+    except NoSuchKernel:
+        pytest.skip(SETUP_HINT)
+    manager, client = start_new_kernel(kernel_name="jslab", startup_timeout=60, cwd=str(NOTEBOOK.parent))
+    try:
+        reply = client.kernel_info(reply=True, timeout=30)
+        assert reply["content"]["status"] == "ok"
+        assert reply["content"]["language_info"]["name"] == "javascript"
+        msg_id = client.execute('console.log(require("@azure-rest/ai-inference/package.json").version)')
+        texts = []
+        while True:
+            msg = client.get_iopub_msg(timeout=30)
+            if msg["parent_header"].get("msg_id") != msg_id:
+                continue
+            if msg["msg_type"] == "stream":
+                texts.append(msg["content"]["text"])
+            if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+                break
+        package = json.loads((ROOT / "package.json").read_text(encoding="utf-8"))
+        assert "".join(texts).strip() == package["dependencies"]["@azure-rest/ai-inference"]
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)
