@@ -1,0 +1,40 @@
+"""The main job (scripts/run_notebooks.py): what it does before it starts any kernel."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parents[1]
+_spec = importlib.util.spec_from_file_location("run_notebooks", ROOT / "scripts" / "run_notebooks.py")
+run_notebooks = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(run_notebooks)
+
+
+def test_a_notebook_needing_an_unset_deployment_is_skipped_against_live_endpoints(monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv("AZURE_INFERENCE_ENDPOINT", "https://example.invalid")  # "live": no replay server started
+    monkeypatch.delenv("AZURE_INFERENCE_VISION_ENDPOINT", raising=False)
+    code = run_notebooks.main([str(ROOT / "notebooks" / "07_vision.ipynb"), "--build-dir", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "skipped" in out and "set AZURE_INFERENCE_VISION_ENDPOINT" in out
+
+
+def test_required_deployments_are_read_from_the_notebook_metadata(monkeypatch):
+    nb = nbformat.v4.new_notebook(metadata={"cookbook": {"requires": ["AZURE_INFERENCE_GUARD", "AZURE_INFERENCE_SMALL"]}})
+    monkeypatch.delenv("AZURE_INFERENCE_GUARD_ENDPOINT", raising=False)
+    monkeypatch.setenv("AZURE_INFERENCE_SMALL_ENDPOINT", "https://example.invalid")
+    assert run_notebooks.missing_deployments(nb) == ["AZURE_INFERENCE_GUARD_ENDPOINT"]
+    assert run_notebooks.missing_deployments(nbformat.v4.new_notebook()) == []
+
+
+def test_every_notebook_that_reads_another_deployment_either_declares_it_or_handles_its_absence():
+    for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+        declared = set(nb.metadata.get("cookbook", {}).get("requires", []))
+        for prefix in ("AZURE_INFERENCE_VISION", "AZURE_INFERENCE_SMALL", "AZURE_INFERENCE_GUARD", "AZURE_INFERENCE_MANAGED"):
+            if f'"{prefix}"' in code and prefix not in declared:
+                assert "skipped" in code or "ConfigError" in code, f"{path.name} reads {prefix} without a fallback"
