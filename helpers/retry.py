@@ -29,7 +29,7 @@ class wait_retry_after_or_backoff:
 
     def __init__(self, initial: float = 0.5, max_wait: float = 20.0) -> None:
         self.max_wait = max_wait
-        self.backoff = wait_exponential_jitter(initial=initial, max=max_wait, jitter=initial)
+        self.backoff = wait_exponential_jitter(multiplier=initial, max=max_wait, jitter=initial)
 
     def __call__(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
