@@ -1,7 +1,7 @@
 """Run every benchmark, one after the other, and collect their reports in ``bench/results/latest.md``.
 
-    python bench/run_all.py            # or: make bench   (about five minutes on 2 cores)
-    python bench/run_all.py --quick    # fewer requests and rounds (about two minutes)
+    python bench/run_all.py            # or: make bench   (about eight minutes on 2 cores)
+    python bench/run_all.py --quick    # fewer requests and rounds (about five minutes)
     python bench/run_all.py --only server_load stream_fidelity
 
 Each benchmark is its own script and process and writes ``bench/results/<name>.md``; this one runs
@@ -23,7 +23,7 @@ BENCHMARKS = {
     "server_load": ("Replay server under load", [], ["--quick"]),
     "stream_fidelity": ("Streaming fidelity", [], ["--runs", "3", "--concurrent", "5"]),
     "memory": ("Replay server memory", [], []),
-    "notebook_suite": ("Notebook suite", [], ["--rounds", "1"]),
+    "notebook_suite": ("Notebook suite", [], ["--rounds", "1"]),  # full: 2 rounds of the nbval command
 }
 
 

@@ -41,6 +41,8 @@ def offline_env(server: MockServer) -> dict[str, str]:
 
 def pytest_sessionstart(session: pytest.Session) -> None:
     global _server
+    if session.config.pluginmanager.has_plugin("dsession"):
+        return  # the xdist controller runs no test: each worker starts its own server
     _server = MockServer(key=DEMO_KEY).start()
     for name in [k for k in os.environ if k.startswith("AZURE_INFERENCE")]:
         del os.environ[name]  # tests never run against a live endpoint, even when one is configured
