@@ -68,3 +68,4 @@ def test_no_committed_file_holds_a_key():
         text = path.read_text(encoding="utf-8", errors="ignore")
         assert not JWT.search(text), f"{name} holds what looks like an Entra ID token"
         assert not KEY_ASSIGNMENT.search(text), f"{name} assigns what looks like a real key"
+        assert not BEARER_VALUE.search(text), f"{name} holds a literal bearer value: use a placeholder such as <not-a-key>"
