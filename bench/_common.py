@@ -146,7 +146,26 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-class ReplayProcess:
+class ServerProcess:
+    """A server subprocess (``self.proc``): its pid, and a stop that terminates, then kills if it must."""
+
+    proc: subprocess.Popen
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+class ReplayProcess(ServerProcess):
     """``python -m helpers.mock serve`` in a subprocess, on a free loopback port.
 
     The port is read from the ``endpoint <name> <url>`` lines the server prints once it listens; the
@@ -201,18 +220,6 @@ class ReplayProcess:
         self.stop()
         raise RuntimeError("replay server did not answer GET /info in time")
 
-    @property
-    def pid(self) -> int:
-        return self.proc.pid
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
 
     def __enter__(self) -> ReplayProcess:
         return self

@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from _common import (
-    BASIC_BODY, BENCH, DEMO_KEY, DEPLOYMENT, RECORDINGS, ROOT, STREAM_BODY, ReplayProcess, cpu_seconds, dumps, fmt,
+    BASIC_BODY, BENCH, DEMO_KEY, DEPLOYMENT, RECORDINGS, ROOT, STREAM_BODY, ReplayProcess, ServerProcess, cpu_seconds, dumps, fmt,
     free_port, machine, median, python, table, temp_dir, wait_for_port, write_result,
 )
 
@@ -118,7 +118,7 @@ def mockoon_environment(port: int, basic: bytes, sse: bytes) -> dict[str, Any]:
     }
 
 
-class Proc:
+class Proc(ServerProcess):
     """A server subprocess on a known port."""
 
     def __init__(self, cmd: list[str], port: int, cwd: Path) -> None:
@@ -129,19 +129,6 @@ class Proc:
         except RuntimeError:
             self.stop()
             raise
-
-    @property
-    def pid(self) -> int:
-        return self.proc.pid
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
 
 
 # -- one measurement --------------------------------------------------------------------------
