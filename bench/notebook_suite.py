@@ -28,8 +28,11 @@ kernel each one names: ``python3``, or ``jslab`` for the JavaScript notebook):
    (the kernel sleeps as long): the floor if that waiting is counted as unavoidable.
 3. The test suite as CI runs it: wall time of ``python -m pytest -n 2 --dist loadfile notebooks/``
    (nbval compares every output); the same with ``bench/pytest_timeline.py`` loaded, which records
-   which worker ran which notebook when (xdist's own order, then longest first); and the same with
-   ``--collect-only`` (pytest, xdist, nbval and the replay servers starting; no kernel).
+   which worker ran which notebook when (the project's order, slowest first by the last run of this
+   benchmark, as ``helpers.pytest_plugin`` sets it; then xdist's own order, ``--loadscope-reorder``); and
+   the same with ``--collect-only`` (pytest, xdist, nbval and the replay servers starting; no kernel).
+5. Writes each notebook's time in the breakdown to ``bench/results/notebook_seconds.json``: the test
+   harness (``helpers.pytest_plugin``) hands the slowest notebooks to the xdist workers first.
 4. For every Python import of 100 ms or more: ``python -X importtime`` in a fresh interpreter, to
    show what it pulls in; and the same for what the test harness imports.
 
@@ -51,9 +54,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from _common import ROOT, fmt, machine, python, table, write_result
+from _common import RESULTS, ROOT, fmt, machine, python, table, write_result
 
 NOTEBOOKS = ROOT / "notebooks"
+XDIST_ORDER = "timeline, xdist's order"  # the run label
 GOAL_RATIO = 1.3
 TIMELINE_ENV = {"PYTHONPATH": str(ROOT / "bench")}  # for -p pytest_timeline
 HEAVY_IMPORT_SECONDS = 0.1
@@ -374,15 +378,13 @@ def timed_command(cmd: list[str], extra_env: dict[str, str] | None = None, timeo
     return time.perf_counter() - start, done.returncode, (done.stdout + done.stderr)
 
 
-def timeline_command(cmd: list[str], order: list[str] | None = None) -> tuple[tuple[float, int, str], dict[str, Any]]:
-    """``cmd`` with ``-p pytest_timeline``: the run, and which worker ran which file when (seconds from the start)."""
+def timeline_command(cmd: list[str], *options: str) -> tuple[tuple[float, int, str], dict[str, Any]]:
+    """``cmd`` (plus ``options``) with ``-p pytest_timeline``: the run, and which worker ran which file when
+    (seconds from the start)."""
     with tempfile.TemporaryDirectory(prefix="bench-timeline-") as tmp:
         log = Path(tmp) / "timeline.jsonl"
         env = {**TIMELINE_ENV, "BENCH_TIMELINE": str(log)}
-        extra = ["-p", "pytest_timeline"]
-        if order:
-            env["BENCH_ORDER"] = ",".join(order)
-            extra.append("--no-loadscope-reorder")
+        extra = ["-p", "pytest_timeline", *options]
         started = time.time()
         result = timed_command([cmd[0], "-m", "pytest", *extra, *cmd[3:]], env)
         events = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
@@ -481,10 +483,10 @@ def main(argv: list[str] | None = None) -> int:
 
     runs: dict[str, list[tuple[float, int, str]]] = {}
     timelines: dict[str, list[dict[str, Any]]] = {}
-    longest_first = [r["notebook"] for _, r in sorted(ok, key=lambda pr: -pr[1]["total"])]
+    write_notebook_seconds({r["notebook"]: r["total"] for _, r in ok})
     if not args.skip_nbval:
         # The project's command, and --collect-only, in every round; the two timeline runs (the schedule) once.
-        labels = ["nbval", "timeline", "timeline, longest first", "collect"]
+        labels = ["nbval", "timeline", XDIST_ORDER, "collect"]
         for rnd in range(args.rounds):
             for label in labels if rnd == 0 else ["nbval", "collect"]:
                 if label == "nbval":
@@ -492,7 +494,7 @@ def main(argv: list[str] | None = None) -> int:
                 elif label == "collect":
                     result = timed_command([*nbval_cmd, "--collect-only", "-q"])
                 else:
-                    result, tl = timeline_command(nbval_cmd, longest_first if "longest" in label else None)
+                    result, tl = timeline_command(nbval_cmd, *(["--loadscope-reorder"] if "xdist" in label else []))
                     timelines.setdefault(label, []).append(tl)
                 runs.setdefault(label, []).append(result)
                 print(f"round {rnd + 1}: {label:24} {result[0]:5.1f} s  {summary_line(result[2])}", flush=True)
@@ -516,6 +518,20 @@ def main(argv: list[str] | None = None) -> int:
                   args.jobs, heavy, drill)
     write_result("notebook_suite", "Notebook suite: wall time and where it goes", body, info)
     return 0
+
+
+def write_notebook_seconds(seconds: dict[str, float]) -> None:
+    """Merge this run's seconds per notebook into ``notebook_seconds.json`` (the harness's order, slowest first)."""
+    path = RESULTS / "notebook_seconds.json"
+    try:
+        known = json.loads(path.read_text())["seconds"]
+    except (OSError, ValueError, KeyError):
+        known = {}
+    known.update({name: round(sec, 2) for name, sec in seconds.items()})
+    about = ("Seconds each notebook took in the last run of bench/notebook_suite.py (kernel start to stop, 2 at a time). "
+             "helpers.pytest_plugin hands the slowest notebooks to the pytest-xdist workers first.")
+    path.write_text(json.dumps({"about": about, "seconds": dict(sorted(known.items()))}, indent=2) + "\n")
+    print(f"written: {path.relative_to(ROOT)}", flush=True)
 
 
 def schedule_lines(label: str, tl: dict[str, Any], jobs: int) -> list[str]:
@@ -553,6 +569,7 @@ def report(results, ok, runs, timelines, nbval_cmd, breakdown_wall, floor_wall, 
     waiting = sum(r["wait"] for r in ok)
     has_wait = floor_wait_wall == floor_wait_wall  # not NaN
     kernels = sorted({r["kernel"] for r in ok})
+    biggest_rest = ", ".join(f"{r['notebook'].split('_')[0]} {r['rest']:.1f} s" for r in sorted(ok, key=lambda r: -r["rest"])[:4])
     if runs:
         ratio = mean("nbval") / floor_wall
         verdict = "met" if ratio <= GOAL_RATIO else "MISSED"
@@ -566,6 +583,11 @@ def report(results, ok, runs, timelines, nbval_cmd, breakdown_wall, floor_wall, 
                f"{floor_wait_wall / floor_wall:.2f}x the floor): " + ("the goal cannot be met while the notebooks wait that long on "
                "purpose." if floor_wait_wall / floor_wall > GOAL_RATIO else "the waiting alone does not rule the goal out."), ""]
               if has_wait else []),
+            f"Where the rest goes: the notebooks alone, with no test harness (nbclient, {jobs} at a time, breakdown below), take "
+            f"{breakdown_wall:.1f} s = {breakdown_wall / floor_wall:.2f}x the floor, so pytest, xdist, nbval and the replay servers "
+            f"add {mean('nbval') - breakdown_wall:.1f} s; the cells' own work beyond imports and waiting is "
+            f"{sum(r['rest'] for r in ok):.1f} s of kernel time ({biggest_rest}, ...).",
+            "",
             f"All {len(ok)} notebooks are in every run, on their own kernels ({', '.join(kernels)}): the floor of the JavaScript "
             "notebook is its kernel start plus a cell that requires the same packages.",
             "",
@@ -575,11 +597,10 @@ def report(results, ok, runs, timelines, nbval_cmd, breakdown_wall, floor_wall, 
         rows += [[show(nbval_cmd), fmt(mean("nbval")), f"{mean('nbval') / floor_wall:.2f}x", f"{each('nbval')}; {summary_line(runs['nbval'][-1][2])}"]]
         if "timeline" in runs:
             rows += [
-                ["the same, with `-p pytest_timeline` (records the schedule below; xdist's own order)", fmt(mean("timeline")),
-                 f"{mean('timeline') / floor_wall:.2f}x", f"{each('timeline')}; {summary_line(runs['timeline'][-1][2])}"],
-                ["the same, longest notebook first (`--no-loadscope-reorder`, order from the breakdown)", fmt(mean("timeline, longest first")),
-                 f"{mean('timeline, longest first') / floor_wall:.2f}x",
-                 f"{each('timeline, longest first')}; {summary_line(runs['timeline, longest first'][-1][2])}"],
+                ["the same, with `-p pytest_timeline` (records the schedule below; the project's order: slowest first by the last benchmark)",
+                 fmt(mean("timeline")), f"{mean('timeline') / floor_wall:.2f}x", f"{each('timeline')}; {summary_line(runs['timeline'][-1][2])}"],
+                ["the same in xdist's own order (`--loadscope-reorder`: most tests first)", fmt(mean(XDIST_ORDER)),
+                 f"{mean(XDIST_ORDER) / floor_wall:.2f}x", f"{each(XDIST_ORDER)}; {summary_line(runs[XDIST_ORDER][-1][2])}"],
             ]
         rows += [["the same with `--collect-only`: pytest, xdist, nbval, replay servers; no kernel", fmt(mean("collect")),
                   f"{mean('collect') / floor_wall:.2f}x", each("collect")]]
@@ -593,8 +614,9 @@ def report(results, ok, runs, timelines, nbval_cmd, breakdown_wall, floor_wall, 
     lines += [table(["run", "seconds", "vs floor", "each round; result"], rows, "lrrl"), ""]
     if runs:
         lines += [f"pytest runs: the project's command and `--collect-only`: the mean of {rounds} round(s); the timeline runs: once. The project's pytest options (pyproject.toml) already carry the "
-                  "harness fixes an earlier run of this benchmark measured (`-p no:langsmith_plugin`, `-p helpers.pytest_plugin` "
-                  "loaded early so that jsonschema skips `rfc3987_syntax`).", ""]
+                  "harness fixes earlier runs of this benchmark measured (`-p no:langsmith_plugin -p no:anyio`; `-p helpers.pytest_plugin` "
+                  "loaded early so that jsonschema skips `rfc3987_syntax`, a killed kernel polled every 5 ms instead of 100 ms, "
+                  "and the notebooks handed out slowest first by `bench/results/notebook_seconds.json`).", ""]
 
     span: dict[str, float] = {}
     if timelines.get("timeline"):
@@ -666,10 +688,10 @@ def report(results, ok, runs, timelines, nbval_cmd, breakdown_wall, floor_wall, 
             f"{sum(r['rest'] for r in ok):.1f} s in `rest of cells`.",
             "",
         ]
-    for label in ("timeline", "timeline, longest first"):
+    for label in ("timeline", XDIST_ORDER):
         if timelines.get(label):
-            title = ("The nbval run with xdist's own order (`--dist loadfile` sorts files by their number of tests, most first)"
-                     if label == "timeline" else "The nbval run with the notebooks handed out longest first")
+            title = ("The nbval run in the project's order (slowest first by the last benchmark, `helpers.pytest_plugin`)"
+                     if label == "timeline" else "The nbval run in xdist's own order (`--loadscope-reorder`: files with most tests first)")
             lines += schedule_lines(title, timelines[label][-1], jobs)
     slow = []
     for r in ok:

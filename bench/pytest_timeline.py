@@ -6,9 +6,6 @@ Each process (the controller and every xdist worker) appends JSON lines to ``$BE
 moment the process started and finished collecting, and for every test file the wall-clock time
 (``time.time()``) of its first test's start and its last test's end, with the worker's id. It changes
 nothing in the run; without ``BENCH_TIMELINE`` it does nothing.
-
-``BENCH_ORDER`` (optional): file names, comma-separated, run in that order first (the others after, in
-their usual order): with ``--no-loadscope-reorder`` this is how the benchmark tries a longest-first order.
 """
 
 from __future__ import annotations
@@ -26,13 +23,6 @@ _events: list[dict] = []
 
 def _worker() -> str:
     return os.environ.get("PYTEST_XDIST_WORKER", "controller")
-
-
-def pytest_collection_modifyitems(session, config, items) -> None:
-    order = [name for name in os.environ.get("BENCH_ORDER", "").split(",") if name]
-    if order:
-        rank = {name: i for i, name in enumerate(order)}
-        items.sort(key=lambda item: rank.get(item.nodeid.split("::", 1)[0].rsplit("/", 1)[-1], len(rank)))  # stable
 
 
 def pytest_collection_finish(session) -> None:

@@ -91,6 +91,18 @@ def retry_after_seconds(value: str | None) -> float | None:
         return None
 
 
+def wait_requested(headers: dict[str, str]) -> float | None:
+    """Seconds the service asks to wait: ``retry-after-ms`` (milliseconds, sent by some Azure services)
+    first, then ``Retry-After``; ``None`` when it sends neither. ``headers`` has lower-case names."""
+    try:
+        ms = float(headers.get("retry-after-ms") or "nan")
+        if math.isfinite(ms):
+            return max(ms, 0.0) / 1000
+    except ValueError:
+        pass
+    return retry_after_seconds(headers.get("retry-after"))
+
+
 def service_error(exc: BaseException) -> ServiceError:
     """Status, kind, code and message of an error response, from any of the libraries' exceptions."""
     status, body, headers = _status_body_headers(exc)
@@ -125,7 +137,7 @@ def service_error(exc: BaseException) -> ServiceError:
     else:
         kind = "other"
     return ServiceError(status, kind, str(code) if code is not None else None, message, body,
-                        retry_after_seconds(headers.get("retry-after")))
+                        wait_requested(headers))
 
 
 def explain_error(exc: BaseException) -> ServiceError:

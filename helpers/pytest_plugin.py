@@ -9,8 +9,11 @@ Enabled from the top-level ``conftest.py``, and loaded early by ``-p helpers.pyt
 
 from __future__ import annotations
 
+import json
+import math
 import os
 import sys
+from pathlib import Path
 
 # nbformat validates with jsonschema, which imports its optional IRI format checker ``rfc3987_syntax``
 # when installed (it is, through jupyterlab); that module builds Lark parsers at import, about a second
@@ -18,8 +21,22 @@ import sys
 sys.modules.setdefault("rfc3987_syntax", None)
 
 import pytest
+from jupyter_client.manager import KernelManager
 
 from .mock import DEMO_KEY, MockServer
+
+# nbval stops each notebook's kernel with a kill, after which jupyter_client checks every 100 ms whether the
+# process has gone (KernelManager._async_wait): the first check comes too early, so every notebook waited
+# 0.1 s for a process that was gone after a few milliseconds. Check every 5 ms instead (bench/notebook_suite.py).
+KERNEL_EXIT_POLL_SECONDS = 0.005
+_wait_for_kernel_exit = KernelManager._async_wait
+
+
+async def _wait_polling_often(self: KernelManager, pollinterval: float = KERNEL_EXIT_POLL_SECONDS) -> None:
+    await _wait_for_kernel_exit(self, pollinterval=min(pollinterval, KERNEL_EXIT_POLL_SECONDS))
+
+
+KernelManager._async_wait = _wait_polling_often
 
 # Offline switches for libraries that otherwise reach out to the internet (see README, 'Offline').
 OFFLINE_ENV = {
@@ -29,6 +46,9 @@ OFFLINE_ENV = {
     "LITELLM_TELEMETRY": "False",
 }
 
+# How long each notebook took in the last benchmark run (bench/notebook_suite.py writes it).
+NOTEBOOK_SECONDS_FILE = Path(__file__).resolve().parent.parent / "bench" / "results" / "notebook_seconds.json"
+
 _server: MockServer | None = None
 
 
@@ -37,6 +57,35 @@ def offline_env(server: MockServer) -> dict[str, str]:
     env = dict(OFFLINE_ENV)
     env.update(server.env())
     return env
+
+
+def notebook_seconds(path: Path = NOTEBOOK_SECONDS_FILE) -> dict[str, float]:
+    """Seconds per notebook file name from the last benchmark; empty if there is none."""
+    try:
+        return {str(k): float(v) for k, v in json.loads(path.read_text())["seconds"].items()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return {}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # With -n 2 --dist loadfile, xdist hands out whole files, by default the ones with most tests first. For
+    # notebooks the number of cells says little about their time, and a long one handed out last keeps one
+    # worker busy while the other idles: keep the order set below (slowest first) unless --loadscope-reorder.
+    if getattr(config.option, "loadscopereorder", None) and "--loadscope-reorder" not in config.invocation_params.args:
+        config.option.loadscopereorder = False
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Notebooks first, slowest first by the last benchmark (new ones, not measured yet, before them); then
+    the other test files in their usual order. Each file's tests keep their order (the sort is stable)."""
+    seconds = notebook_seconds()
+
+    def slowest_first(item: pytest.Item) -> tuple[int, float]:
+        if item.path.suffix != ".ipynb":
+            return (1, 0.0)
+        return (0, -seconds.get(item.path.name, math.inf))
+
+    items.sort(key=slowest_first)
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:

@@ -1,7 +1,7 @@
 """Retries for 429, 500 and 503, with bounded exponential backoff (tenacity).
 
-Only those statuses are retried: a 400, 401 or 422 would fail the same way again. ``Retry-After`` is
-honoured when the service sends it (capped at ``max_wait``); without it the wait doubles from
+Only those statuses are retried: a 400, 401 or 422 would fail the same way again. ``retry-after-ms``
+or ``Retry-After`` is honoured when the service sends it (capped at ``max_wait``); without it the wait doubles from
 ``initial`` (plus up to ``initial`` of random jitter), never above ``max_wait``. Wrap the call that
 *starts* a request; a stream that breaks halfway is not retried here, because part of it has already
 been shown.
@@ -25,7 +25,7 @@ def is_retryable(exc: BaseException) -> bool:
 
 
 class wait_retry_after_or_backoff:
-    """Wait ``Retry-After`` seconds when the error carries it, else exponential backoff with jitter."""
+    """Wait as long as the error's ``retry-after-ms`` / ``Retry-After`` asks, else exponential backoff with jitter."""
 
     def __init__(self, initial: float = 0.5, max_wait: float = 20.0) -> None:
         self.max_wait = max_wait

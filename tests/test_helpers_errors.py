@@ -7,7 +7,7 @@ import litellm
 import pytest
 
 import helpers
-from helpers.errors import ADVICE, retry_after_seconds
+from helpers.errors import ADVICE, retry_after_seconds, wait_requested
 from helpers.mock import MockServer
 from tests.test_helpers_clients import MESSAGES, SEND, documented_answer, key_settings
 
@@ -105,6 +105,18 @@ def test_no_retry_after_header(servers):
                                             ("Wed, 21 Oct 2015 07:28:00 GMT", 0.0)])
 def test_retry_after_seconds(value, seconds):
     assert retry_after_seconds(value) == seconds
+
+
+@pytest.mark.parametrize("headers, seconds", [
+    ({"retry-after-ms": "250", "retry-after": "1"}, 0.25),  # the finer header wins
+    ({"retry-after": "2"}, 2.0),
+    ({"retry-after-ms": "soon", "retry-after": "3"}, 3.0),  # unreadable: fall back to Retry-After
+    ({"retry-after-ms": "-5"}, 0.0),
+    ({"retry-after-ms": "inf"}, None),
+    ({}, None),
+])
+def test_wait_requested(headers, seconds):
+    assert wait_requested(headers) == seconds
 
 
 def test_http_date_retry_after_in_the_future():

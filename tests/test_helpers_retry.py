@@ -24,7 +24,7 @@ FAST = {"initial": 0.001, "max_wait": 0.01}
 def faulty():
     """Servers that always fail with one status; with and without Retry-After on 429."""
     servers = {
-        429: MockServer(fault_rate=1.0, fault_statuses=(429,)),
+        429: MockServer(fault_rate=1.0, fault_statuses=(429,), fault_retry_after_seconds=0.25),
         "429 without Retry-After": MockServer(fault_rate=1.0, fault_statuses=(429,), retry_after=False),
         500: MockServer(fault_rate=1.0, fault_statuses=(500,)),
         503: MockServer(fault_rate=1.0, fault_statuses=(503,)),
@@ -125,16 +125,16 @@ def test_exceptions_without_a_status_are_not_retried(waits):
 
 @pytest.mark.parametrize("path", SEND)
 def test_retry_after_is_honoured(faulty, path, waits):
-    """The replay server's 429 carries Retry-After: 1; each library's exception exposes it."""
+    """The 429 says retry-after-ms: 250 (and Retry-After: 1); each library's exception exposes the finer one."""
     with pytest.raises(Exception):
         helpers.with_retries(SEND[path], key_settings(faulty[429]), attempts=3, initial=0.001, max_wait=5)
-    assert waits == [1.0, 1.0]
+    assert waits == [0.25, 0.25]
 
 
 def test_retry_after_is_capped_at_max_wait(faulty, waits):
     with pytest.raises(Exception):
-        helpers.with_retries(SEND["openai"], key_settings(faulty[429]), attempts=2, initial=0.001, max_wait=0.25)
-    assert waits == [0.25]
+        helpers.with_retries(SEND["openai"], key_settings(faulty[429]), attempts=2, initial=0.001, max_wait=0.1)
+    assert waits == [0.1]
 
 
 def test_without_retry_after_the_backoff_doubles_and_stays_bounded(faulty, waits):
@@ -178,7 +178,7 @@ def test_async_retries(faulty, mock_server, path, waits):
 
     result = asyncio.run(helpers.with_retries_async(flaky, attempts=4, initial=0.001, max_wait=5))
     assert answer_text(result) == documented_answer()
-    assert len(calls) == 3 and waits == [1.0, 1.0]
+    assert len(calls) == 3 and waits == [0.25, 0.25]
 
 
 def test_async_not_retried_on_401(mock_server, waits):

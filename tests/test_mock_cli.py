@@ -170,15 +170,17 @@ def test_options_reach_the_settings(monkeypatch):
     monkeypatch.delenv("AZURE_INFERENCE_CREDENTIAL", raising=False)
     args = build_parser().parse_args([
         "serve", "--port", "0", "--rpm", "7", "--tpm", "700", "--quota-window", "2.5", "--no-retry-after",
-        "--fault-rate", "0.25", "--fault-statuses", "500,503", "--latency-ms", "12", "--replay-timing",
+        "--fault-rate", "0.25", "--fault-retry-after", "0.2", "--fault-statuses", "500,503", "--latency-ms", "12", "--replay-timing",
         "--cut-stream-after", "4", "--seed", "42", "--log-requests", "--recordings", "/tmp/somewhere",
     ])
     s = settings_from_args(args)
     assert (s.key, s.rpm, s.tpm, s.quota_window_seconds, s.retry_after) == (DEMO_KEY, 7, 700, 2.5, False)
     assert (s.fault_rate, s.fault_statuses, s.latency_ms, s.replay_timing) == (0.25, (500, 503), 12.0, True)
+    assert s.fault_retry_after_seconds == 0.2
     assert (s.cut_stream_after, s.seed, s.log_requests, str(s.recordings_dir)) == (4, 42, True, "/tmp/somewhere")
     defaults = settings_from_args(build_parser().parse_args(["serve"]))
     assert (defaults.rpm, defaults.tpm, defaults.retry_after, defaults.fault_rate, defaults.upstreams) == (1000, 200_000, True, 0.0, {})
+    assert defaults.fault_retry_after_seconds == 1.0
     monkeypatch.setenv("AZURE_INFERENCE_CREDENTIAL", TEST_KEY)
     assert settings_from_args(build_parser().parse_args(["serve"])).key == TEST_KEY
     with pytest.raises(SystemExit):

@@ -119,6 +119,16 @@ def test_missing_or_wrong_credentials_get_401_json(mock_server, headers):
     assert requests.get(mock_server.endpoint(BIG) + "/info", headers=headers, timeout=5).status_code == 401
 
 
+def test_the_401_names_what_each_deployment_takes(mock_server):
+    """A serverless endpoint takes keys only; managed compute also takes Entra ID tokens, and its 401 says so."""
+    wrong = {"Authorization": "Bearer <a-wrong-token>"}
+    serverless = requests.post(mock_server.endpoint(BIG) + "/chat/completions", json={"messages": MESSAGES}, headers=wrong, timeout=5)
+    managed = requests.post(mock_server.endpoint(MANAGED) + "/chat/completions", json={"messages": MESSAGES}, headers=wrong, timeout=5)
+    assert serverless.status_code == managed.status_code == 401
+    assert "token" not in serverless.json()["error"]["message"]
+    assert "Entra ID token" in managed.json()["error"]["message"] and "https://ml.azure.com/.default" in managed.json()["error"]["message"]
+
+
 def test_stand_in_entra_token_only_on_the_managed_deployment(mock_server):
     token = {"Authorization": f"Bearer {STAND_IN_ENTRA_TOKEN}"}
     managed = mock_server.endpoint(MANAGED)

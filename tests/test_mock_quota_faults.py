@@ -51,6 +51,7 @@ def test_requests_per_minute_per_deployment_with_retry_after():
         assert limited.json()["error"]["code"] == "429"
         assert "2 requests" in limited.json()["error"]["message"]
         assert limited.headers["Retry-After"] == "50"  # until the oldest request leaves the window
+        assert limited.headers["retry-after-ms"] == "50000"  # the same wait, to the millisecond
         # The quota is per deployment: another deployment still has room (404: no recording, but admitted).
         assert chat(mock, deployment=SMALL).status_code == 404
         # /info is not a chat request and does not count.
@@ -64,7 +65,8 @@ def test_quota_window_in_real_time():
         assert chat(mock).status_code == 200
         limited = chat(mock)
         if limited.status_code == 429:  # on a very slow machine the window may already have passed
-            assert limited.headers["Retry-After"] == "1"
+            assert limited.headers["Retry-After"] == "1"  # whole seconds, rounded up
+            assert 1 <= int(limited.headers["retry-after-ms"]) <= 500  # the rest of the half-second window
         time.sleep(0.6)
         assert chat(mock).status_code == 200
 
@@ -74,7 +76,7 @@ def test_requests_per_minute_without_retry_after():
         assert chat(mock).status_code == 200
         limited = chat(mock)
         assert limited.status_code == 429
-        assert "retry-after" not in limited.headers
+        assert "retry-after" not in limited.headers and "retry-after-ms" not in limited.headers
         assert limited.json()["error"]["message"]
 
 
@@ -135,13 +137,16 @@ def test_injected_faults_are_json_and_honour_retry_after_setting():
             r = chat(mock)
             seen.setdefault(r.status_code, r)
         assert set(seen) == {429, 500, 503}
-        assert seen[429].headers["Retry-After"] == "1"
+        assert (seen[429].headers["Retry-After"], seen[429].headers["retry-after-ms"]) == ("1", "1000")
         assert seen[500].json()["error"]["code"] == "InternalServerError"
         assert seen[503].json()["error"]["code"] == "ServiceUnavailable"
         assert all("Injected fault" in r.json()["error"]["message"] for r in seen.values())
     with MockServer(fault_rate=1.0, fault_statuses=(429,), retry_after=False) as mock:
         r = chat(mock)
-        assert r.status_code == 429 and "retry-after" not in r.headers
+        assert r.status_code == 429 and "retry-after" not in r.headers and "retry-after-ms" not in r.headers
+    with MockServer(fault_rate=1.0, fault_statuses=(429,), fault_retry_after_seconds=0.1) as mock:
+        r = chat(mock)
+        assert (r.headers["Retry-After"], r.headers["retry-after-ms"]) == ("1", "100")
 
 
 def test_fault_rate_zero_and_info_are_never_faulted():

@@ -44,8 +44,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--rpm", type=int, default=1000, help="requests per minute per deployment before 429 (0 = off; default 1000, as documented)")
     serve.add_argument("--tpm", type=int, default=200_000, help="tokens per minute per deployment before 429 (0 = off; default 200000, as documented)")
     serve.add_argument("--quota-window", type=float, default=60.0, help="length in seconds of the quota window (default 60)")
-    serve.add_argument("--no-retry-after", action="store_true", help="send 429s without a Retry-After header, as the service may")
+    serve.add_argument("--no-retry-after", action="store_true", help="send 429s without Retry-After / retry-after-ms headers, as the service may")
     serve.add_argument("--fault-rate", type=float, default=0.0, help="share of chat requests answered with an injected error (0..1)")
+    serve.add_argument("--fault-retry-after", type=float, default=1.0, help="seconds an injected 429 asks to wait (default 1)")
     serve.add_argument("--fault-statuses", type=_statuses, default=(429, 500, 503), help="statuses to inject, comma-separated (default 429,500,503)")
     serve.add_argument("--latency-ms", type=float, default=0.0, help="delay added before every chat answer")
     serve.add_argument("--replay-timing", action="store_true", help="stream chunks at the gaps they were recorded with")
@@ -79,7 +80,7 @@ def settings_from_args(args: argparse.Namespace) -> MockSettings:
         key=os.environ.get("AZURE_INFERENCE_CREDENTIAL") or DEMO_KEY,
         recordings_dir=args.recordings,
         rpm=args.rpm, tpm=args.tpm, quota_window_seconds=args.quota_window, retry_after=not args.no_retry_after,
-        fault_rate=args.fault_rate, fault_statuses=args.fault_statuses, latency_ms=args.latency_ms,
+        fault_rate=args.fault_rate, fault_retry_after_seconds=args.fault_retry_after, fault_statuses=args.fault_statuses, latency_ms=args.latency_ms,
         replay_timing=args.replay_timing, cut_stream_after=args.cut_stream_after, seed=args.seed,
         log_requests=args.log_requests,
     )

@@ -17,7 +17,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, AsyncIterator
@@ -73,6 +72,7 @@ class MockSettings:
     retry_after: bool = True
     fault_rate: float = 0.0
     fault_statuses: tuple[int, ...] = (429, 500, 503)
+    fault_retry_after_seconds: float = 1.0  # how long an injected 429 asks to wait
     latency_ms: float = 0.0
     replay_timing: bool = False
     cut_stream_after: int = 0
@@ -204,7 +204,7 @@ class ReplayServer:
         if isinstance(dep, Response):
             return dep
         if not self._authorized(request, dep):
-            return errors.unauthorized()
+            return errors.unauthorized(entra_id=dep.kind == "managed")
         if self.recorder and dep.name in self.recorder.upstreams:
             return await self.recorder.forward_info(request, dep)
         return JSONResponse(dep.info())
@@ -214,7 +214,7 @@ class ReplayServer:
         if isinstance(dep, Response):
             return dep
         if not self._authorized(request, dep):
-            return errors.unauthorized()
+            return errors.unauthorized(entra_id=dep.kind == "managed")
         body = await self._read_json(request)
         if isinstance(body, Response):
             return body
@@ -225,8 +225,10 @@ class ReplayServer:
             await asyncio.sleep(self.settings.latency_ms / 1000)
         wait = self.quota.admit(dep.name)
         if wait is not None:
-            retry_after = math.ceil(wait) if self.settings.retry_after else None
-            return errors.rate_limited(f"Rate limit of {self.quota.rpm} requests / {self.quota.tpm} tokens per minute exceeded for {dep.name}.", retry_after)
+            return errors.rate_limited(
+                f"Rate limit of {self.quota.rpm} requests / {self.quota.tpm} tokens per minute exceeded for {dep.name}.",
+                wait if self.settings.retry_after else None,
+            )
         injected = self.faults.pick()
         if injected:
             return self._injected(injected)
@@ -255,7 +257,8 @@ class ReplayServer:
 
     def _injected(self, status: int) -> Response:
         if status == 429:
-            return errors.rate_limited("Injected fault: rate limit exceeded.", 1 if self.settings.retry_after else None)
+            wait = self.settings.fault_retry_after_seconds if self.settings.retry_after else None
+            return errors.rate_limited("Injected fault: rate limit exceeded.", wait)
         names = {500: "InternalServerError", 502: "BadGateway", 503: "ServiceUnavailable", 504: "GatewayTimeout"}
         return errors.spec_error(status, names.get(status, "InjectedFault"), f"Injected fault: HTTP {status}.")
 

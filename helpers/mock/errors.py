@@ -7,6 +7,7 @@ Shapes marked *documented* are copied from the service's documentation or the wi
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from starlette.responses import JSONResponse
@@ -18,7 +19,15 @@ def spec_error(status: int, code: str, message: str, **extra: Any) -> JSONRespon
     return JSONResponse(body, status_code=status, headers={"x-ms-error-code": code})
 
 
-def unauthorized() -> JSONResponse:
+def unauthorized(entra_id: bool = False) -> JSONResponse:
+    """401. ``entra_id``: the deployment (managed compute) also takes Microsoft Entra ID tokens, so say so."""
+    if entra_id:
+        return spec_error(
+            401,
+            "Unauthorized",
+            "Access denied due to a missing or invalid key or Microsoft Entra ID token. Send it as "
+            "'Authorization: Bearer <key or token>' (a token for the scope https://ml.azure.com/.default).",
+        )
     return spec_error(
         401,
         "Unauthorized",
@@ -56,8 +65,12 @@ def invalid_value(field: str, value: Any, code: str = "invalid_value", reason: s
     return JSONResponse(body, status_code=422)
 
 
-def rate_limited(message: str, retry_after: int | None) -> JSONResponse:
+def rate_limited(message: str, wait_seconds: float | None) -> JSONResponse:
+    """A 429. With ``wait_seconds``, two headers say how long to wait: ``Retry-After`` in whole seconds
+    (rounded up, as HTTP defines it) and ``retry-after-ms``, as some Azure services send it. The
+    serverless documentation promises neither, so ``wait_seconds=None`` sends none."""
     headers = {"x-ms-error-code": "429"}
-    if retry_after is not None:
-        headers["Retry-After"] = str(retry_after)
+    if wait_seconds is not None:
+        headers["Retry-After"] = str(max(1, math.ceil(wait_seconds)))
+        headers["retry-after-ms"] = str(max(1, round(wait_seconds * 1000)))
     return JSONResponse({"error": {"code": "429", "message": message}}, status_code=429, headers=headers)

@@ -1,0 +1,86 @@
+"""The test harness's own fixes (helpers/pytest_plugin.py), each found by bench/notebook_suite.py."""
+
+import asyncio
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from jupyter_client.manager import KernelManager
+
+from helpers import pytest_plugin
+
+
+def test_a_killed_kernel_is_checked_for_every_few_milliseconds(monkeypatch):
+    """After nbval kills a kernel, jupyter_client polls the process until it is gone; 100 ms by default."""
+    assert KernelManager._async_wait is pytest_plugin._wait_polling_often
+    alive = iter([True, True, False])
+    slept: list[float] = []
+
+    async def is_alive(self) -> bool:
+        return next(alive)
+
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+
+    monkeypatch.setattr(KernelManager, "_async_is_alive", is_alive)
+    monkeypatch.setattr(asyncio, "sleep", sleep)
+    asyncio.run(KernelManager()._async_wait())  # as _async_kill_kernel calls it: no interval given
+    assert slept == [pytest_plugin.KERNEL_EXIT_POLL_SECONDS] * 2
+
+
+def test_jsonschema_skips_the_slow_iri_checker():
+    """nbformat's validation would import ``rfc3987_syntax`` (Lark grammars, about a second per process)."""
+    assert sys.modules["rfc3987_syntax"] is None
+
+
+class FakeItem:
+    def __init__(self, path: str, name: str) -> None:
+        self.path, self.name = Path(path), name
+
+    def __repr__(self) -> str:
+        return f"{self.path.name}::{self.name}"
+
+
+def test_notebooks_go_first_slowest_first_and_each_file_keeps_its_order(monkeypatch):
+    seconds = {"01_fast.ipynb": 1.0, "02_slow.ipynb": 6.0}
+    monkeypatch.setattr(pytest_plugin, "notebook_seconds", lambda: seconds)
+    items = [FakeItem(p, n) for p, n in [
+        ("tests/test_a.py", "one"), ("tests/test_a.py", "two"), ("notebooks/01_fast.ipynb", "Cell 0"),
+        ("notebooks/01_fast.ipynb", "Cell 1"), ("notebooks/02_slow.ipynb", "Cell 0"), ("notebooks/02_slow.ipynb", "Cell 1"),
+        ("notebooks/03_new.ipynb", "Cell 0"), ("tests/test_b.py", "one"),
+    ]]
+    pytest_plugin.pytest_collection_modifyitems(items)
+    assert [repr(i) for i in items] == [
+        "03_new.ipynb::Cell 0",  # not measured yet: it might be the slowest
+        "02_slow.ipynb::Cell 0", "02_slow.ipynb::Cell 1",
+        "01_fast.ipynb::Cell 0", "01_fast.ipynb::Cell 1",
+        "test_a.py::one", "test_a.py::two", "test_b.py::one",
+    ]
+
+
+def test_the_committed_notebook_seconds_cover_every_notebook():
+    seconds = pytest_plugin.notebook_seconds()
+    notebooks = {p.name for p in (pytest_plugin.NOTEBOOK_SECONDS_FILE.parents[2] / "notebooks").glob("*.ipynb")}
+    assert notebooks and notebooks <= set(seconds), "measure new notebooks: python bench/notebook_suite.py --skip-nbval notebooks/<new>.ipynb"
+    assert all(s > 0 for s in seconds.values())
+
+
+def test_notebook_seconds_without_a_readable_file(tmp_path):
+    assert pytest_plugin.notebook_seconds(tmp_path / "missing.json") == {}
+    (tmp_path / "bad.json").write_text("{not json")
+    assert pytest_plugin.notebook_seconds(tmp_path / "bad.json") == {}
+
+
+@pytest.mark.parametrize("args, reorder", [((), False), (("--loadscope-reorder",), True)])
+def test_xdist_keeps_that_order_unless_asked_to_reorder(args, reorder):
+    config = SimpleNamespace(option=SimpleNamespace(loadscopereorder=True), invocation_params=SimpleNamespace(args=args))
+    pytest_plugin.pytest_configure(config)
+    assert config.option.loadscopereorder is reorder
+
+
+def test_plugins_no_test_uses_are_not_loaded(pytestconfig):
+    """pyproject.toml turns off the pytest plugins that installed packages register and no test needs."""
+    for name in ("anyio", "langsmith_plugin"):
+        assert pytestconfig.pluginmanager.is_blocked(name), name
+        assert not pytestconfig.pluginmanager.has_plugin(name), name
