@@ -68,10 +68,15 @@ def notebook_seconds(path: Path = NOTEBOOK_SECONDS_FILE) -> dict[str, float]:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    # With -n 2 --dist loadfile, xdist hands out whole files, by default the ones with most tests first. For
+    args = config.invocation_params.args
+    # nbval runs a notebook's cells one after the other on one kernel, so with -n N they must all go to the same
+    # worker: plain `-n 2` (xdist's --dist load, which spreads single tests) means --dist loadfile here.
+    if getattr(config.option, "dist", None) == "load" and not any(a == "--dist" or a.startswith(("--dist=", "-d")) for a in args):
+        config.option.dist = "loadfile"
+    # With --dist loadfile, xdist hands out whole files, by default the ones with most tests first. For
     # notebooks the number of cells says little about their time, and a long one handed out last keeps one
     # worker busy while the other idles: keep the order set below (slowest first) unless --loadscope-reorder.
-    if getattr(config.option, "loadscopereorder", None) and "--loadscope-reorder" not in config.invocation_params.args:
+    if getattr(config.option, "loadscopereorder", None) and "--loadscope-reorder" not in args:
         config.option.loadscopereorder = False
 
 

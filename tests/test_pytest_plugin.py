@@ -72,11 +72,30 @@ def test_notebook_seconds_without_a_readable_file(tmp_path):
     assert pytest_plugin.notebook_seconds(tmp_path / "bad.json") == {}
 
 
+def _configured(args: tuple[str, ...], dist: str = "loadfile") -> SimpleNamespace:
+    config = SimpleNamespace(option=SimpleNamespace(dist=dist, loadscopereorder=True), invocation_params=SimpleNamespace(args=args))
+    pytest_plugin.pytest_configure(config)
+    return config.option
+
+
 @pytest.mark.parametrize("args, reorder", [((), False), (("--loadscope-reorder",), True)])
 def test_xdist_keeps_that_order_unless_asked_to_reorder(args, reorder):
-    config = SimpleNamespace(option=SimpleNamespace(loadscopereorder=True), invocation_params=SimpleNamespace(args=args))
+    assert _configured(args).loadscopereorder is reorder
+
+
+@pytest.mark.parametrize("args, dist", [
+    (("-n", "2"), "loadfile"),  # xdist would spread one notebook's cells over both workers
+    (("-n", "2", "--dist", "load"), "load"),  # asked for explicitly: left alone
+    (("-n", "2", "--dist=load"), "load"),
+])
+def test_plain_n_keeps_each_file_on_one_worker(args, dist):
+    assert _configured(args, dist="load").dist == dist
+
+
+def test_without_xdist_nothing_changes():
+    config = SimpleNamespace(option=SimpleNamespace(), invocation_params=SimpleNamespace(args=("-p", "no:xdist")))
     pytest_plugin.pytest_configure(config)
-    assert config.option.loadscopereorder is reorder
+    assert vars(config.option) == {}
 
 
 def test_plugins_no_test_uses_are_not_loaded(pytestconfig):
