@@ -40,6 +40,11 @@ def missing_deployments(nb: nbformat.NotebookNode) -> list[str]:
     return [f"{prefix}_ENDPOINT" for prefix in required if not os.environ.get(f"{prefix}_ENDPOINT")]
 
 
+# ipykernel 7 logs a warning at every start that its sockets are not encrypted. They listen on 127.0.0.1 only, and
+# the line would cut through the progress bar once per notebook: the kernels log errors only (errors still show).
+QUIET_PYTHON_KERNEL = ["--IPKernelApp.log_level=ERROR"]
+
+
 def run_one(path: Path, out_dir: Path, update: bool, timeout: int) -> tuple[str, float, str]:
     nb = nbformat.read(path, as_version=4)
     if missing := missing_deployments(nb):
@@ -49,6 +54,7 @@ def run_one(path: Path, out_dir: Path, update: bool, timeout: int) -> tuple[str,
     # "immediate": kill the kernel when done, as nbval does; the default waits up to 1.5 s for it to tear down its imports.
     client = NotebookClient(nb, timeout=timeout, kernel_name=kernel_name, shutdown_kernel="immediate",
                             store_widget_state=False,  # widget model ids are random: keep them out of the file
+                            extra_arguments=QUIET_PYTHON_KERNEL if kernel_name == "python3" else [],
                             resources={"metadata": {"path": str(path.parent)}})
     start = time.perf_counter()
     status, detail = "ok", ""

@@ -38,3 +38,21 @@ def test_every_notebook_that_reads_another_deployment_either_declares_it_or_hand
         for prefix in ("AZURE_INFERENCE_VISION", "AZURE_INFERENCE_SMALL", "AZURE_INFERENCE_GUARD", "AZURE_INFERENCE_MANAGED"):
             if f'"{prefix}"' in code and prefix not in declared:
                 assert "skipped" in code or "ConfigError" in code, f"{path.name} reads {prefix} without a fallback"
+
+
+def test_a_run_shows_no_kernel_log_lines(tmp_path):
+    """ipykernel's start-up warnings would cut through the progress bar; the table and the result still show."""
+    import subprocess
+    import sys
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print(6 * 7)")],
+                                  metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
+    path = tmp_path / "tiny.ipynb"
+    nbformat.write(nb, path)
+    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "run_notebooks.py"), str(path), "--build-dir", str(tmp_path / "out")],
+                          capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    assert "tiny.ipynb" in done.stdout and " ok " in done.stdout
+    assert "IPKernelApp" not in done.stderr, done.stderr
+    executed = nbformat.read(tmp_path / "out" / "tiny.ipynb", as_version=4)
+    assert executed.cells[0].outputs[0]["text"] == "42\n"
