@@ -14,6 +14,7 @@ import math
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 # nbformat validates with jsonschema, which imports its optional IRI format checker ``rfc3987_syntax``
 # when installed (it is, through jupyterlab); that module builds Lark parsers at import, about a second
@@ -23,7 +24,10 @@ sys.modules.setdefault("rfc3987_syntax", None)
 import pytest
 from jupyter_client.manager import KernelManager
 
-from .mock import DEMO_KEY, MockServer
+from .constants import DEMO_KEY
+
+if TYPE_CHECKING:  # the replay server (starlette, uvicorn) is imported where a worker starts it, not by xdist's controller
+    from .mock import MockServer
 
 # nbval stops each notebook's kernel with a kill, after which jupyter_client checks every 100 ms whether the
 # process has gone (KernelManager._async_wait): the first check comes too early, so every notebook waited
@@ -97,6 +101,8 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     global _server
     if session.config.pluginmanager.has_plugin("dsession"):
         return  # the xdist controller runs no test: each worker starts its own server
+    from .mock import MockServer
+
     _server = MockServer(key=DEMO_KEY).start()
     for name in [k for k in os.environ if k.startswith("AZURE_INFERENCE")]:
         del os.environ[name]  # tests never run against a live endpoint, even when one is configured

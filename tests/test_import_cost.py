@@ -25,3 +25,10 @@ def test_the_replay_server_uses_the_same_demo_key_as_the_helpers():
     from helpers.mock import app
 
     assert app.DEMO_KEY == DEMO_KEY
+
+
+def test_the_test_harness_imports_the_replay_server_only_where_it_starts_one():
+    """xdist's controller loads helpers.pytest_plugin too, but runs no test and no server."""
+    loaded = _modules_after("import sys; sys.modules['rfc3987_syntax'] = None; import helpers.pytest_plugin")
+    assert "helpers.pytest_plugin" in loaded
+    assert not {"starlette", "uvicorn", "helpers.mock.app"} & loaded
