@@ -31,10 +31,10 @@ kernel each one names: ``python3``, or ``jslab`` for the JavaScript notebook):
    which worker ran which notebook when (the project's order, slowest first by the last run of this
    benchmark, as ``helpers.pytest_plugin`` sets it; then xdist's own order, ``--loadscope-reorder``); and
    the same with ``--collect-only`` (pytest, xdist, nbval and the replay servers starting; no kernel).
-5. Writes each notebook's time in the breakdown to ``bench/results/notebook_seconds.json``: the test
-   harness (``helpers.pytest_plugin``) hands the slowest notebooks to the xdist workers first.
 4. For every Python import of 100 ms or more: ``python -X importtime`` in a fresh interpreter, to
    show what it pulls in; and the same for what the test harness imports.
+5. Writes each notebook's time in the breakdown to ``bench/results/notebook_seconds.json``: the test
+   harness (``helpers.pytest_plugin``) hands the slowest notebooks to the xdist workers first.
 
 Goal (issue 6): the nbval run within 1.3x of the floor (2.), both measured in this run: on a shared
 machine an absolute number means little, a ratio taken minutes apart means more.
