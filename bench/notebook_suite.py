@@ -93,14 +93,16 @@ def _bench_sleep(seconds):
         _bench_wait_end()
 _t.sleep = _bench_sleep
 _bench_aio_sleep = _aio.sleep
+async def _bench_waiting(awaitable):  # the time spent awaiting it counts as deliberate waiting
+    _bench_wait_begin()
+    try:
+        return await awaitable
+    finally:
+        _bench_wait_end()
 async def _bench_async_sleep(delay, result=None):
     if delay <= 0 or _th.get_ident() != _bench_thread or _bench_ours(_s._getframe(1)):
         return await _bench_aio_sleep(delay, result)
-    _bench_wait_begin()
-    try:
-        return await _bench_aio_sleep(delay, result)
-    finally:
-        _bench_wait_end()
+    return await _bench_waiting(_bench_aio_sleep(delay, result))
 _aio.sleep = _aio.tasks.sleep = _bench_async_sleep
 if "anyio._backends._asyncio" in _s.modules:  # imported its own reference to asyncio.sleep already
     _s.modules["anyio._backends._asyncio"].sleep = _bench_async_sleep
@@ -112,11 +114,7 @@ def _bench_patch_limiter():
     async def timed_acquire(self, amount=1):
         if self.has_capacity(amount) or _th.get_ident() != _bench_thread:
             return await acquire(self, amount)
-        _bench_wait_begin()
-        try:
-            return await acquire(self, amount)
-        finally:
-            _bench_wait_end()
+        return await _bench_waiting(acquire(self, amount))
     timed_acquire._bench = True
     m.AsyncLimiter.acquire = timed_acquire
 def _bench_name(name, globals_, level, package):
