@@ -33,12 +33,17 @@ EXAMPLES = {
 }
 
 
+MANAGED_ENDPOINT_EXAMPLE = "https://<your-endpoint>.<region>.inference.ml.azure.com"
+
+
 def offline_hint(prefix: str = "AZURE_INFERENCE") -> str:
     """How to run against the local replay server instead of a live endpoint."""
+    # Only the main deployment's URL is certain here; the server prints one line per deployment for the others.
+    example = f" (e.g. http://127.0.0.1:8000/{DEFAULT_MODEL})" if prefix == "AZURE_INFERENCE" else ""
     return (
         "To run offline instead, use the replay server: 'make lab' and 'make run' start it for you; or run "
-        f"'python -m helpers.mock serve --port 8000' and set {prefix}_ENDPOINT to the URL it prints for the deployment "
-        f"(e.g. http://127.0.0.1:8000/{DEFAULT_MODEL}) and {prefix}_CREDENTIAL={DEMO_KEY} (its public demo key)."
+        f"'python -m helpers.mock serve --port 8000' and set {prefix}_ENDPOINT to the URL it prints for the deployment"
+        f"{example} and {prefix}_CREDENTIAL={DEMO_KEY} (its public demo key)."
     )
 
 
@@ -77,13 +82,20 @@ class Settings:
         return f"{self.endpoint} ({where}), auth: {how}"
 
 
+def _example(prefix: str, name: str) -> str:
+    """An example value; managed compute endpoints have their own URL shape."""
+    if name == "ENDPOINT" and prefix.endswith("_MANAGED"):
+        return MANAGED_ENDPOINT_EXAMPLE
+    return EXAMPLES[name]
+
+
 def _fail(prefix: str, name: str, problem: str) -> ConfigError:
     """One error shape for every problem: the variable, what is wrong, an example, the offline route."""
     var = f"{prefix}_{name}"
     return ConfigError(
         f"{var} {problem}.\n"
         f"  Set it in your shell or in a .env file (copy .env.example), for example:\n"
-        f"    {var}={EXAMPLES[name]}\n"
+        f"    {var}={_example(prefix, name)}\n"
         f"  {offline_hint(prefix)}"
     )
 
@@ -117,10 +129,19 @@ def _check_key(prefix: str, key: str) -> str:
     return key
 
 
+def read_dotenv() -> str:
+    """Load the nearest ``.env`` (in the working folder or a parent) into the environment; variables already
+    set win. Returns the file's path, or ``""`` when there is none."""
+    path = find_dotenv(usecwd=True)
+    if path:
+        load_dotenv(path, override=False)
+    return path
+
+
 def load_settings(prefix: str = "AZURE_INFERENCE", dotenv: bool = True) -> Settings:
     """Read ``PREFIX_*`` variables (and ``.env``) into ``Settings``, or raise ``ConfigError``."""
     if dotenv:
-        load_dotenv(find_dotenv(usecwd=True), override=False)
+        read_dotenv()
     endpoint = _check_endpoint(prefix, _read(prefix, "ENDPOINT").rstrip("/"))
     auth = os.environ.get(f"{prefix}_AUTH", "").strip().lower() or "key"
     if auth not in ("key", "entra"):

@@ -20,12 +20,12 @@ ADVICE = {
     "parameter_not_supported": "This model does not support that value. For JSON, ask for it in the prompt and validate the reply.",
     "invalid_value": "A parameter is out of range or of the wrong type. Check the documented ranges (temperature and top_p in [0, 1], penalties in [-2, 2]).",
     "extra_parameters": "A parameter outside the API's list was sent without the header. Add 'extra-parameters: pass-through' (or 'drop' to have it ignored).",
-    "unauthorized": "The key or token was refused. Check AZURE_INFERENCE_CREDENTIAL matches this endpoint (keys are per deployment); Entra ID works on managed compute only.",
+    "unauthorized": "The key or token was refused. A key: check the deployment's *_CREDENTIAL variable matches this endpoint (keys are per deployment). Microsoft Entra ID (managed compute only): check you are signed in and the token is for https://ml.azure.com/.default.",
     "rate_limited": "Over the deployment's quota (1,000 requests and 200,000 tokens per minute). Wait and retry with backoff, honouring Retry-After when sent.",
     "server_error": "The service failed or is unavailable. It is safe to retry with backoff.",
     "too_many_images": "This model takes one image per request. Send one request per image, or combine the pictures into one image first.",
     "no_recording": "Offline, answers come from data/recordings. Send one of the recorded requests (the closest are named above) or record this one against a live endpoint (README, 'Recording').",
-    "not_found": "Wrong URL or deployment. AZURE_INFERENCE_ENDPOINT should be the endpoint's base URL.",
+    "not_found": "Wrong URL or deployment. The *_ENDPOINT variable should be the endpoint's base URL; on managed compute, the azureml-model-deployment header (*_DEPLOYMENT) must name one of the endpoint's deployments.",
 }
 
 

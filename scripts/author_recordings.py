@@ -22,7 +22,7 @@ SMALL = "Meta-Llama-3.1-8B-Instruct"
 VISION = "Llama-3.2-11B-Vision-Instruct"
 GUARD = "Llama-Guard-3-8B"
 MANAGED = "Llama-3.2-3B-Instruct-managed"
-DOC = "Microsoft Learn, 'How to use Meta Llama family models' (zh-TW), see ../shared/seed/"
+DOC = "Microsoft Learn, 'How to use Meta Llama family models' (zh-TW edition), its examples"
 
 SYSTEM = {"role": "system", "content": "You are a helpful assistant."}
 QUESTION = {"role": "user", "content": "How many languages are in the world?"}

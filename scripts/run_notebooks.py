@@ -5,8 +5,9 @@
     python scripts/run_notebooks.py --update     # also write the outputs back (refresh committed outputs)
     python scripts/run_notebooks.py --record     # live endpoint behind a recording proxy: re-record data/recordings
 
-With ``AZURE_INFERENCE_ENDPOINT`` unset, the replay server is started (and stopped) for the run and
-every deployment's variables point at it. With it set, the notebooks run against your live endpoint.
+With ``AZURE_INFERENCE_ENDPOINT`` unset (in the environment and in ``.env``), the replay server is started (and
+stopped) for the run and every deployment's variables point at it. With it set, the notebooks run against your live
+endpoint.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 from tqdm import tqdm
 
+from helpers.config import ConfigError, load_settings, read_dotenv
 from helpers.mock import DEMO_KEY, MockServer
 from helpers.pytest_plugin import offline_env
 
@@ -84,6 +86,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     paths = args.notebooks or sorted((ROOT / "notebooks").glob("*.ipynb"))
 
+    # A .env file counts as much as exported variables (README, 'Against your own endpoint'); exported ones win.
+    dotenv_file = read_dotenv()
     mock = None
     if args.record:
         from helpers.mock.__main__ import build_parser, settings_from_args
@@ -97,7 +101,13 @@ def main(argv: list[str] | None = None) -> int:
         os.environ.update(offline_env(mock))
         print(f"AZURE_INFERENCE_ENDPOINT is not set: running offline against the replay server at {mock.base_url}")
     else:
-        print(f"Running against the live endpoint in AZURE_INFERENCE_ENDPOINT ({os.environ['AZURE_INFERENCE_ENDPOINT']})")
+        try:  # a typo or a placeholder left in: one clear message now, not one failed notebook after another
+            settings = load_settings(dotenv=False)
+        except ConfigError as exc:
+            print(f"Cannot run against the live endpoint: {exc}", file=sys.stderr)
+            return 2
+        source = f" (from {Path(dotenv_file).name} and the environment)" if dotenv_file else ""
+        print(f"Running against the live endpoint{source}: {settings.describe()}")
 
     results = []
     try:

@@ -156,6 +156,33 @@ def test_error_names_the_prefix_it_was_asked_for(clean_env):
     assert "AZURE_INFERENCE_VISION_CREDENTIAL=demo-key-for-the-local-mock-0000" in message
 
 
+def test_another_deployment_is_not_sent_to_the_main_deployments_url(clean_env):
+    """The hint's example URL is the main deployment's: following it for the vision deployment would reach a text model."""
+    message = _error("AZURE_INFERENCE_VISION")
+    assert "the URL it prints for the deployment and" in message
+    assert f"/{helpers.config.DEFAULT_MODEL}" not in message
+    assert f"127.0.0.1:8000/{helpers.config.DEFAULT_MODEL}" in _error()
+
+
+def test_a_managed_deployment_gets_a_managed_endpoint_example(clean_env):
+    message = _error("AZURE_INFERENCE_MANAGED")
+    assert "AZURE_INFERENCE_MANAGED_ENDPOINT=https://<your-endpoint>.<region>.inference.ml.azure.com" in message
+    assert "models.ai.azure.com" not in message
+
+
+def test_offline_variables_leave_nothing_for_a_live_dotenv_to_fill_in(clean_env, mock_server):
+    """A .env file fills in unset variables only: the replay server's environment sets every variable a notebook
+    reads, so a live setup's AUTH=entra or DEPLOYMENT in .env cannot reach an offline run."""
+    (clean_env / ".env").write_text(
+        f"AZURE_INFERENCE_ENDPOINT={ENDPOINT}\nAZURE_INFERENCE_AUTH=entra\nAZURE_INFERENCE_DEPLOYMENT=live-one\n"
+        f"AZURE_INFERENCE_MANAGED_AUTH=key\nAZURE_INFERENCE_MANAGED_DEPLOYMENT=live-two\n", encoding="utf-8")
+    os.environ.update(mock_server.env())
+    main = load_settings()
+    assert main.is_local and (main.auth, main.deployment) == ("key", "")
+    managed = load_settings("AZURE_INFERENCE_MANAGED")
+    assert managed.is_local and managed.auth == "entra" and managed.deployment not in ("", "live-two")
+
+
 def test_a_key_put_in_the_endpoint_variable_is_masked(clean_env):
     os.environ.update({"AZURE_INFERENCE_ENDPOINT": KEY, "AZURE_INFERENCE_CREDENTIAL": KEY})
     message = _error()

@@ -21,10 +21,18 @@ def test_importing_helpers_does_not_import_the_replay_server():
 
 
 def test_the_replay_server_uses_the_same_demo_key_as_the_helpers():
-    from helpers.constants import DEMO_KEY
-    from helpers.mock import app
+    import requests
 
-    assert app.DEMO_KEY == DEMO_KEY
+    from helpers.constants import DEMO_KEY
+    from helpers.mock import MockServer, MockSettings
+
+    # The key a default replay server checks, not the name it imports (that would compare DEMO_KEY with itself).
+    assert MockSettings().key == DEMO_KEY
+    # And a server started with the defaults takes the helpers' key and refuses another.
+    with MockServer() as mock:
+        info = mock.endpoint("Meta-Llama-3.1-405B-Instruct") + "/info"
+        assert requests.get(info, headers={"api-key": DEMO_KEY}, timeout=5).status_code == 200
+        assert requests.get(info, headers={"api-key": DEMO_KEY[::-1]}, timeout=5).status_code == 401
 
 
 def test_the_test_harness_imports_the_replay_server_only_where_it_starts_one():

@@ -12,14 +12,16 @@
 from __future__ import annotations
 
 import json
+import logging
 import socket
 import time
 
 import pytest
 import requests
 
-from helpers.mock import DEMO_KEY, MockServer
+from helpers.mock import DEMO_KEY, MockServer, MockSettings
 from helpers.mock.recordings import match_key
+from tests.test_mock_quota_faults import Records  # a log handler that keeps its records
 
 BIG = "Meta-Llama-3.1-405B-Instruct"
 SYSTEM = {"role": "system", "content": "You are a helpful assistant."}
@@ -109,6 +111,9 @@ def test_match_key_unit():
     assert match_key({"messages": MESSAGES, "model": "m", "stream": False, "n": 1, "user": "u"}) == base
     assert match_key({"messages": MESSAGES, "stream": True}) != base
     assert match_key({"messages": MESSAGES, "max_tokens": 5}) == match_key({"messages": MESSAGES, "max_completion_tokens": 5.0})
+    # An int too big for a float stays an int: it matches itself and nothing else.
+    assert match_key({"messages": MESSAGES, "seed": 10**400}) == match_key({"messages": MESSAGES, "seed": 10**400})
+    assert match_key({"messages": MESSAGES, "seed": 10**400}) != match_key({"messages": MESSAGES, "seed": 10**400 + 1})
 
 
 def test_unmatched_request_names_the_closest_recordings(mock_server, tmp_path):
@@ -204,6 +209,44 @@ def test_json_response_format_is_not_supported_by_llama(mock_server, fmt):
     assert chat(mock_server, {"messages": MESSAGES, "response_format": {"type": "xml"}}).status_code == 422
 
 
+IMAGE = {"type": "image_url", "image_url": {"url": "https://example.com/a.png"}}
+
+
+@pytest.mark.parametrize("extra, field", [
+    ({"tools": []}, "tools"),
+    ({"tools": "abc"}, "tools"),
+    ({"tools": ["abc"]}, "tools"),
+    ({"tool_choice": "sometimes"}, "tool_choice"),
+    ({"tool_choice": {"type": "function"}}, "tool_choice"),
+    ({"tool_choice": ["auto"]}, "tool_choice"),
+    ({"messages": [{"role": "user", "content": 5}]}, "messages[0].content"),
+    ({"messages": [{"role": "user", "content": {"text": "hi"}}]}, "messages[0].content"),
+    ({"messages": [{"role": "user", "content": [{"type": "audio", "audio": "x"}]}]}, "messages[0].content[0]"),
+    ({"messages": [{"role": "user", "content": ["hi"]}]}, "messages[0].content[0]"),
+    ({"messages": [{"role": "user", "content": [{"type": "text", "text": 5}]}]}, "messages[0].content[0]"),
+    ({"messages": [{"role": "user", "content": [{"type": "image_url", "image_url": "https://example.com/a.png"}]}]}, "messages[0].content[0]"),
+    ({"messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {**IMAGE["image_url"], "detail": "ultra"}}]}]}, "messages[0].content[0]"),
+    ({"messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {**IMAGE["image_url"], "detail": ["low"]}}]}]}, "messages[0].content[0]"),
+])
+def test_tools_tool_choice_and_content_outside_the_contract_get_422(mock_server, extra, field):
+    r = chat(mock_server, {"messages": MESSAGES, **extra})
+    assert r.status_code == 422, r.text
+    body = r.json()
+    assert body["code"] == "invalid_value" and body["message"] == "One of the parameters contain invalid values."
+    assert body["detail"]["loc"] == ["body", field]
+
+
+@pytest.mark.parametrize("extra", [
+    {"tools": [{"type": "function", "function": {"name": "f", "parameters": {}}}]},
+    {"tool_choice": "auto"}, {"tool_choice": "none"}, {"tool_choice": "required"},
+    {"tool_choice": {"type": "function", "function": {"name": "f"}}},
+    {"messages": [{"role": "user", "content": [{"type": "text", "text": "hi"}, {**IMAGE, "image_url": {**IMAGE["image_url"], "detail": "low"}}]}]},
+    {"messages": [{"role": "assistant", "content": None, "tool_calls": []}]},
+])
+def test_tools_tool_choice_and_content_the_contract_allows_pass_the_rules(mock_server, extra):
+    assert chat(mock_server, {"messages": MESSAGES, **extra}).status_code == 404  # past the rules, no recording
+
+
 def test_rules_apply_before_recordings_and_on_every_deployment(mock_server):
     for deployment in mock_server.endpoints:
         headers = {}
@@ -234,6 +277,48 @@ def test_malformed_json_gets_a_json_400(mock_server, data, status, code):
     assert r.status_code == status
     assert r.json()["error"]["code"] == code
     _still_serving(mock_server)
+
+
+MESSAGE_JSON = '[{"role": "user", "content": "hi"}]'
+
+
+@pytest.mark.parametrize("data", [
+    '{"messages": %s, "temperature": 1e400}' % MESSAGE_JSON,  # parses to infinity, which no answer can echo
+    '{"messages": %s, "max_tokens": -1e400}' % MESSAGE_JSON,
+    '{"messages": "\\ud800"}',  # a lone surrogate: UTF-8 cannot encode it
+    '{"messages": %s, "stop": "\\udfff"}' % MESSAGE_JSON,
+    '{"messages": %s, "response_format": {"type": "\\ud800"}}' % MESSAGE_JSON,
+    '{"messages": %s, "\\ud800": 1}' % MESSAGE_JSON,
+    '{"messages": %s, "seed": %s1%s}' % (MESSAGE_JSON, "[" * 600, "]" * 600),  # parses, but too deep to walk safely
+], ids=["inf", "minus-inf", "surrogate-messages", "surrogate-stop", "surrogate-format", "surrogate-key", "nested-600"])
+def test_json_that_parses_but_cannot_be_echoed_gets_a_json_400(mock_server, data):
+    r = requests.post(mock_server.endpoint(BIG) + "/chat/completions", data=data.encode(),
+                      headers={**AUTH, "Content-Type": "application/json"}, timeout=10)
+    assert r.status_code == 400, r.text[:300]
+    assert r.json()["error"]["code"] == "InvalidJson"
+    _still_serving(mock_server)
+
+
+def test_record_mode_refuses_json_that_cannot_be_echoed_before_forwarding(tmp_path):
+    from helpers.mock.server import free_port
+
+    dead = f"http://127.0.0.1:{free_port()}/{BIG}"  # nothing listens there: a forwarded request would get a 502
+    with MockServer(MockSettings(upstreams={BIG: (dead, "upstream-key-used-only-in-tests-01")}, recordings_dir=tmp_path)) as proxy:
+        for data in ('{"messages": %s, "temperature": 1e400}' % MESSAGE_JSON, '{"messages": "\\ud800"}'):
+            r = requests.post(proxy.endpoint(BIG) + "/chat/completions", data=data.encode(),
+                              headers={**AUTH, "Content-Type": "application/json"}, timeout=15)
+            assert r.status_code == 400 and r.json()["error"]["code"] == "InvalidJson", r.text[:300]
+
+
+@pytest.mark.parametrize("body", [
+    {"messages": MESSAGES, "seed": 10**400},  # too big for a float
+    {"messages": MESSAGES, "max_tokens": 10**400},
+    {"messages": [{**QUESTION, "name": 10**400}]},
+    {"messages": MESSAGES, "tools": [{"type": "function", "function": {"name": "f", "parameters": json.loads("[" * 90 + "]" * 90)}}]},
+])
+def test_huge_integers_and_deep_nesting_within_the_limit_do_not_crash_matching(mock_server, body):
+    r = chat(mock_server, body)
+    assert r.status_code == 404 and r.json()["error"]["code"] == "RecordingNotFound", r.text[:300]
 
 
 @pytest.mark.parametrize("content_type", [None, "text/plain", "application/x-www-form-urlencoded", "multipart/form-data"])
@@ -279,21 +364,21 @@ def test_oversize_body_at_the_default_limit(mock_server):
 
 
 def test_weird_bodies_never_get_a_500(mock_server):
-    bodies = [
-        {"messages": [{"role": "user", "content": {"nested": [1, 2, {"x": None}]}}]},
-        {"messages": [{"role": "user", "content": None}]},
-        {"messages": [{"role": "user", "content": "hi"}], "response_format": "json_object"},
-        {"messages": [{"role": "user", "content": "hi"}], "response_format": ["text"]},
-        {"messages": [{"role": "user", "content": "hi"}], "response_format": {"type": ["text"]}},
-        {"messages": [{"role": "user", "content": "hi"}], "stop": [None]},
-        {"messages": [{"role": "user", "content": "hi"}], "max_tokens": 1e308},
-        {"messages": [{"role": "user", "content": "hi" * 10_000}]},
-        {"messages": [{"role": "tool", "content": "x", "tool_call_id": "1"}], "tools": [], "tool_choice": "auto"},
+    bodies = [  # (body, the answer the contract gives it)
+        ({"messages": [{"role": "user", "content": {"nested": [1, 2, {"x": None}]}}]}, 422),
+        ({"messages": [{"role": "user", "content": None}]}, 404),
+        ({"messages": [{"role": "user", "content": "hi"}], "response_format": "json_object"}, 422),
+        ({"messages": [{"role": "user", "content": "hi"}], "response_format": ["text"]}, 422),
+        ({"messages": [{"role": "user", "content": "hi"}], "response_format": {"type": ["text"]}}, 422),
+        ({"messages": [{"role": "user", "content": "hi"}], "stop": [None]}, 422),
+        ({"messages": [{"role": "user", "content": "hi"}], "max_tokens": 1e308}, 404),
+        ({"messages": [{"role": "user", "content": "hi" * 10_000}]}, 404),
+        ({"messages": [{"role": "tool", "content": "x", "tool_call_id": "1"}], "tools": [], "tool_choice": "auto"}, 422),  # tools: at least 1
     ]
-    for body in bodies:
+    for body, status in bodies:
         for stream in (False, True):
             r = chat(mock_server, {**body, "stream": stream} if stream else body)
-            assert r.status_code in (400, 404, 422), (body, r.status_code, r.text[:200])
+            assert r.status_code == status, (body, r.status_code, r.text[:200])
             assert r.headers["content-type"] == "application/json"
             r.json()
     _still_serving(mock_server)
@@ -309,6 +394,36 @@ def test_a_client_that_hangs_up_mid_request_does_not_hurt(mock_server):
         with socket.create_connection(("127.0.0.1", mock_server.port), timeout=5) as sock:
             sock.sendall(request)
     _still_serving(mock_server)
+
+
+def test_a_client_that_aborts_its_upload_is_noted_in_one_line_without_a_traceback():
+    server = MockServer()  # configures uvicorn's loggers, so add the handlers after this
+    uvicorn_errors, ours = Records(), Records()
+    logging.getLogger("uvicorn.error").addHandler(uvicorn_errors)
+    mock_logger = logging.getLogger("helpers.mock")
+    mock_logger.addHandler(ours)
+    level, mock_logger.level = mock_logger.level, logging.INFO
+    request = (
+        f"POST /{BIG}/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {DEMO_KEY}\r\n"
+        "Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"messages\": ["
+    ).encode()
+    try:
+        with server as mock:
+            with socket.create_connection(("127.0.0.1", mock.port), timeout=5) as sock:
+                sock.sendall(request)
+            # The server notices the hang-up asynchronously: wait for its one line (it comes quickly).
+            deadline = time.monotonic() + 5
+            while not any("disconnected" in r.getMessage() for r in ours.records) and time.monotonic() < deadline:
+                time.sleep(0.02)
+            _still_serving(mock)
+    finally:
+        logging.getLogger("uvicorn.error").removeHandler(uvicorn_errors)
+        mock_logger.removeHandler(ours)
+        mock_logger.setLevel(level)
+    assert [r.getMessage() for r in ours.records if "disconnected" in r.getMessage()] == [
+        f"POST /{BIG}/chat/completions: client disconnected before sending the whole body"
+    ]
+    assert not [r.getMessage() for r in uvicorn_errors.records if r.levelno >= logging.ERROR]
 
 
 def test_a_long_unmatched_prompt_gets_its_404_quickly(mock_server):

@@ -77,6 +77,8 @@ def test_each_deployment_has_its_own_recordings(mock_server):
     ("GET", f"/{BIG}/chat/completions", 405),
     ("DELETE", f"/{BIG}/v1/chat/completions", 405),
     ("POST", f"/{BIG}/info", 405),
+    ("POST", f"/{BIG}/chat/completions/", 404),  # a trailing slash is another path, not a redirect
+    ("GET", f"/{BIG}/info/", 404),
 ])
 def test_routing_errors_are_json(mock_server, method, path, status):
     r = requests.request(method, mock_server.base_url + path, headers=AUTH, timeout=5)
@@ -149,6 +151,17 @@ def test_managed_deployment_header_must_name_its_deployment(mock_server):
     assert requests.get(managed + "/info", headers=right, timeout=5).status_code == 200
     wrong = requests.get(managed + "/info", headers={**AUTH, "azureml-model-deployment": "other"}, timeout=5)
     assert wrong.status_code == 404 and wrong.json()["error"]["code"] == "DeploymentNotFound"
+
+
+@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer <a-wrong-key>"}])
+def test_the_managed_deployment_header_is_looked_at_only_after_the_credential(mock_server, headers):
+    """Without a valid credential the answer is the 401, not a 404 that names the real deployment."""
+    managed = mock_server.endpoint(MANAGED)
+    headers = {**headers, "azureml-model-deployment": "nope"}
+    for r in (requests.get(managed + "/info", headers=headers, timeout=5),
+              requests.post(managed + "/chat/completions", json={"messages": MESSAGES}, headers=headers, timeout=5)):
+        assert r.status_code == 401 and r.json()["error"]["code"] == "Unauthorized"
+        assert DEPLOYMENTS[MANAGED].azureml_deployment not in r.text
 
 
 # -- answers --------------------------------------------------------------------------------------

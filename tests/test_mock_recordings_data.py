@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
 from pathlib import Path
 
 import pytest
@@ -12,20 +13,54 @@ from helpers.mock import DEMO_KEY, STAND_IN_ENTRA_TOKEN
 from helpers.mock.app import load_deployments
 from helpers.mock.recordings import PROVENANCES, RecordingStore, load_recording, match_key
 from helpers.mock.rules import check_request
+from tests.test_no_secrets import find_secrets
 
 ROOT = Path(__file__).resolve().parents[1]
 RECORDINGS = ROOT / "data" / "recordings"
 FILES = sorted(RECORDINGS.glob("*/*.json"))
 DEPLOYMENTS = load_deployments(ROOT / "data" / "deployments.json")
 
-# Credential-looking content: auth header names, bearer tokens, 32-character keys, Azure-ish secrets.
+# Words a recording has no reason to contain at all: auth header names, a bearer value. Key-shaped values
+# (api-key: <32 characters>, AzureKeyCredential(...), ;Key=, sig=, JWTs, ...) are found by find_secrets, the
+# patterns test_no_secrets.py checks every committed file and the history with.
 SUSPICIOUS = [
     re.compile(r"authorization", re.I),
     re.compile(r"api-key", re.I),
     re.compile(r"\bbearer\s+\S+", re.I),
     re.compile(r"ocp-apim-subscription-key", re.I),
-    re.compile(r"eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}"),  # a JWT (Entra ID token)
 ]
+# Headers that carry or set a credential; a recording keeps none of them.
+CREDENTIAL_HEADERS = {"authorization", "proxy-authorization", "api-key", "x-api-key", "ocp-apim-subscription-key", "cookie", "set-cookie"}
+# A key with no telling name beside it: 32 or more hex characters, the shape of an Azure endpoint key. The service's
+# completion ids have that shape too, so an "id" field is the one place such a value may sit.
+BARE_HEX_KEY = re.compile(r"(?<![0-9A-Za-z])[0-9a-fA-F]{32,}(?![0-9A-Za-z])")
+
+
+def _strings(value, name: str = ""):
+    """(field name, string) for every string in a parsed recording, however deeply nested."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _strings(item, key)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item, name)
+    elif isinstance(value, str):
+        yield name, value
+
+
+def credentials_in(path: Path) -> list[str]:
+    """Everything in a recording that looks like a credential. The whole file is read as text, so request and
+    response headers and bodies, stream events and provenance are all covered; header names are checked too."""
+    text = path.read_text(encoding="utf-8")
+    found = [f"matches {pattern.pattern!r}" for pattern in SUSPICIOUS if pattern.search(text)]
+    found += [f"holds {name}" for name, value in (("the demo key", DEMO_KEY), ("the stand-in Entra ID token", STAND_IN_ENTRA_TOKEN)) if value in text]
+    found += find_secrets(text, path.relative_to(ROOT).as_posix() if path.is_relative_to(ROOT) else path.name)
+    raw = json.loads(text)
+    for part in ("request", "response"):
+        headers = raw.get(part, {}).get("headers") or {}
+        found += [f"a {part} header {name}" for name in headers if name.lower() in CREDENTIAL_HEADERS]
+    found += [f"a bare 32-character hex value in {name!r}" for name, string in _strings(raw) if name != "id" and BARE_HEX_KEY.search(string)]
+    return found
 
 
 def test_there_are_recordings():
@@ -35,14 +70,33 @@ def test_there_are_recordings():
 
 @pytest.mark.parametrize("path", FILES, ids=[f"{f.parent.name}/{f.name}" for f in FILES])
 def test_recording_holds_no_credential(path):
-    text = path.read_text(encoding="utf-8")
-    for pattern in SUSPICIOUS:
-        assert not pattern.search(text), f"{path.name} matches {pattern.pattern!r}"
-    assert DEMO_KEY not in text and STAND_IN_ENTRA_TOKEN not in text
-    raw = json.loads(text)
+    assert credentials_in(path) == [], f"{path.name} holds what looks like a credential"
+    raw = json.loads(path.read_text(encoding="utf-8"))
     assert set(raw["request"]) == {"body"}, "requests are stored as a body only, never headers"
-    headers = {k.lower() for k in (raw["response"].get("headers") or {})}
-    assert not headers & {"authorization", "api-key", "set-cookie"}
+
+
+# Each part of a recording, with a real-looking key (or a credential header) where it must never be.
+LEAKS = {
+    "a key in the provenance note": lambda raw, key: raw["provenance"].update(note=f"recorded with AZURE_INFERENCE_CREDENTIAL={key}"),
+    "a key with no name in the provenance": lambda raw, key: raw["provenance"].update(**{"from": f"our endpoint, key {key}"}),
+    "a key with no name in an answer": lambda raw, key: raw["response"]["body"]["choices"][0]["message"].update(content=key),
+    "a key-named field in the response body": lambda raw, key: raw["response"]["body"].update(api_key=key),
+    "a token among the response headers": lambda raw, key: raw["response"].update(headers={"x-upstream-token": key}),
+    "a response header that sets a cookie": lambda raw, key: raw["response"].update(headers={"Set-Cookie": "session=1"}),
+    "a secret among the request headers": lambda raw, key: raw["request"].update(headers={"x-ms-secret": key}),
+    "a token in a stream event": lambda raw, key: raw["response"].update(stream=[{"data": {"token": key}}, {"data": "[DONE]"}]),
+    "a key in a message's text": lambda raw, key: raw["request"]["body"]["messages"].append({"role": "user", "content": f"my key=\"{key}\""}),
+}
+
+
+@pytest.mark.parametrize("leak", LEAKS)
+def test_the_credential_check_finds(leak, tmp_path):
+    # Guard against test_recording_holds_no_credential passing because it looks at nothing.
+    raw = json.loads((RECORDINGS / "Meta-Llama-3.1-405B-Instruct" / "how-many-languages.json").read_text(encoding="utf-8"))
+    LEAKS[leak](raw, secrets.token_hex(16))
+    path = tmp_path / "leaky.json"
+    path.write_text(json.dumps(raw, indent=2), encoding="utf-8")
+    assert credentials_in(path), f"{leak} went unnoticed"
 
 
 @pytest.mark.parametrize("path", FILES, ids=[f"{f.parent.name}/{f.name}" for f in FILES])

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import importlib.util
+import os
+import shutil
 from pathlib import Path
 
 import nbformat
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 _spec = importlib.util.spec_from_file_location("run_notebooks", ROOT / "scripts" / "run_notebooks.py")
@@ -13,13 +16,47 @@ run_notebooks = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(run_notebooks)
 
 
-def test_a_notebook_needing_an_unset_deployment_is_skipped_against_live_endpoints(monkeypatch, tmp_path, capsys):
+FAKE_KEY = "abcdefghijklmnopqrstuvwxyz012345"  # 32 characters, not a real key
+
+
+@pytest.fixture
+def live_setup(monkeypatch, tmp_path):
+    """No AZURE_INFERENCE_* variables and an empty working folder (so no .env is found); all restored afterwards,
+    including what a .env file loaded by run_notebooks.main adds."""
+    for name in [n for n in os.environ if n.startswith("AZURE_INFERENCE")] + ["AZURE_INFERENCE_ENDPOINT", "AZURE_INFERENCE_CREDENTIAL"]:
+        monkeypatch.setenv(name, "")  # remembers the session's value (or its absence) for the teardown
+        monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def test_a_notebook_needing_an_unset_deployment_is_skipped_against_live_endpoints(live_setup, monkeypatch, capsys):
     monkeypatch.setenv("AZURE_INFERENCE_ENDPOINT", "https://example.invalid")  # "live": no replay server started
-    monkeypatch.delenv("AZURE_INFERENCE_VISION_ENDPOINT", raising=False)
-    code = run_notebooks.main([str(ROOT / "notebooks" / "07_vision.ipynb"), "--build-dir", str(tmp_path)])
+    monkeypatch.setenv("AZURE_INFERENCE_CREDENTIAL", FAKE_KEY)
+    code = run_notebooks.main([str(ROOT / "notebooks" / "07_vision.ipynb"), "--build-dir", str(live_setup / "out")])
     out = capsys.readouterr().out
     assert code == 0
+    assert "Running against the live endpoint: https://example.invalid (live endpoint)" in out
     assert "skipped" in out and "set AZURE_INFERENCE_VISION_ENDPOINT" in out
+    assert FAKE_KEY not in out
+
+
+def test_a_live_endpoint_in_dotenv_is_used_as_the_readme_says(live_setup, capsys):
+    (live_setup / ".env").write_text(f"AZURE_INFERENCE_ENDPOINT=https://example.invalid\nAZURE_INFERENCE_CREDENTIAL={FAKE_KEY}\n")
+    code = run_notebooks.main([str(ROOT / "notebooks" / "07_vision.ipynb"), "--build-dir", str(live_setup / "out")])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "Running against the live endpoint (from .env and the environment): https://example.invalid" in out
+    assert "replay server" not in out and "skipped" in out
+
+
+def test_an_unedited_dotenv_stops_the_run_with_one_clear_error(live_setup, capsys):
+    shutil.copy(ROOT / ".env.example", live_setup / ".env")
+    code = run_notebooks.main([str(ROOT / "notebooks" / "12_interactive_chat_widget.ipynb"), "--build-dir", str(live_setup / "out")])
+    captured = capsys.readouterr()
+    assert code == 2
+    assert "AZURE_INFERENCE_ENDPOINT still holds a placeholder from .env.example" in captured.err
+    assert not (live_setup / "out").exists()  # no notebook ran
 
 
 def test_required_deployments_are_read_from_the_notebook_metadata(monkeypatch):

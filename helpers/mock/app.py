@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, AsyncIterator
@@ -24,7 +25,7 @@ from typing import Any, AsyncIterator
 import anyio
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
@@ -38,6 +39,9 @@ log = logging.getLogger("helpers.mock")
 ROOT = Path(__file__).resolve().parents[2]
 DATA_DIR = ROOT / "data"
 MAX_BODY_BYTES = 8 * 1024 * 1024
+# Matching, error bodies that echo the input and record mode all walk the body recursively, and
+# Python's stack holds about 1,000 levels in all: a body nested deeper than this is refused up front.
+MAX_JSON_DEPTH = 100
 
 
 @dataclass
@@ -133,6 +137,8 @@ class ReplayServer:
             ],
             lifespan=self._lifespan,
         )
+        # No 307 to the path without its trailing slash: like any other unknown path, it gets the JSON 404.
+        self.app.router.redirect_slashes = False
         self.app.add_exception_handler(404, self._not_found)
         self.app.add_exception_handler(405, self._not_allowed)
         self.app.add_exception_handler(Exception, self._internal_error)
@@ -159,10 +165,18 @@ class ReplayServer:
 
     # -- checks shared by every route ------------------------------------------------------
     def _deployment(self, request: Request) -> Deployment | Response:
+        """The deployment the path names, once the caller has shown a credential it accepts.
+
+        The path prefix stands for the endpoint's host, so it is looked up first (it decides which
+        credentials count). The ``azureml-model-deployment`` header is routing inside the endpoint:
+        it is only looked at after auth, so a caller without a credential learns nothing from it.
+        """
         name = request.path_params["deployment"]
         dep = self.deployments.get(name)
         if dep is None:
             return errors.spec_error(404, "DeploymentNotFound", f"No deployment named {name!r}. Deployments here: {', '.join(self.deployments)}.")
+        if not self._authorized(request, dep):
+            return errors.unauthorized(entra_id=dep.kind == "managed")
         wanted = request.headers.get("azureml-model-deployment")
         if wanted and dep.kind == "managed" and wanted != dep.azureml_deployment:
             return errors.spec_error(404, "DeploymentNotFound", f"Header azureml-model-deployment names {wanted!r}; this endpoint has {dep.azureml_deployment!r}.")
@@ -186,16 +200,25 @@ class ReplayServer:
         if declared and declared.isdigit() and int(declared) > limit:
             return errors.spec_error(413, "PayloadTooLarge", f"The request body is over {limit} bytes.")
         raw = bytearray()
-        async for chunk in request.stream():
-            raw += chunk
-            if len(raw) > limit:
-                return errors.spec_error(413, "PayloadTooLarge", f"The request body is over {limit} bytes.")
         try:
-            body = json.loads(raw, parse_constant=_reject_constant)
+            async for chunk in request.stream():
+                raw += chunk
+                if len(raw) > limit:
+                    return errors.spec_error(413, "PayloadTooLarge", f"The request body is over {limit} bytes.")
+        except ClientDisconnect:
+            # The client hung up mid-upload: nobody will read an answer, and it is not a server bug
+            # (uncaught, uvicorn would log a long traceback). The answer below goes nowhere.
+            log.info("%s %s: client disconnected before sending the whole body", request.method, request.url.path)
+            return errors.spec_error(400, "ClientDisconnected", "The client disconnected before sending the whole body.")
+        try:
+            body = json.loads(raw, parse_constant=_reject_constant, parse_float=_finite_float)
         except (ValueError, RecursionError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
             return errors.spec_error(400, "InvalidJson", f"The request body is not valid JSON: {exc}.")
         if not isinstance(body, dict):
             return errors.spec_error(400, "InvalidJson", "The request body must be a JSON object.")
+        problem = _unechoable(body)
+        if problem:
+            return errors.spec_error(400, "InvalidJson", f"The request body is not valid JSON: {problem}.")
         return body
 
     # -- routes ----------------------------------------------------------------------------
@@ -203,8 +226,6 @@ class ReplayServer:
         dep = self._deployment(request)
         if isinstance(dep, Response):
             return dep
-        if not self._authorized(request, dep):
-            return errors.unauthorized(entra_id=dep.kind == "managed")
         if self.recorder and dep.name in self.recorder.upstreams:
             return await self.recorder.forward_info(request, dep)
         return JSONResponse(dep.info())
@@ -213,8 +234,6 @@ class ReplayServer:
         dep = self._deployment(request)
         if isinstance(dep, Response):
             return dep
-        if not self._authorized(request, dep):
-            return errors.unauthorized(entra_id=dep.kind == "managed")
         body = await self._read_json(request)
         if isinstance(body, Response):
             return body
@@ -287,6 +306,36 @@ class ReplayServer:
 
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
+
+
+def _finite_float(text: str) -> float:
+    # 1e400 parses to infinity, which no JSON answer can echo back (and the service has no use for it).
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError(f"the number {text[:32]} is out of range")
+    return value
+
+
+def _unechoable(body: Any) -> str | None:
+    """Why a parsed body could not be written back as JSON (nesting too deep, a lone surrogate), or None.
+
+    JSON's ``\\ud800`` escapes parse to strings that UTF-8 cannot encode, so any answer echoing them
+    would fail. Iterative, so that the check itself cannot overflow the stack.
+    """
+    stack = [(body, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                return f"the string {value[:32]!r} holds a lone surrogate (an unpaired \\ud800-\\udfff escape)"
+        elif isinstance(value, (dict, list)):
+            if depth > MAX_JSON_DEPTH:
+                return f"it is nested more than {MAX_JSON_DEPTH} levels deep"
+            items = [*value.keys(), *value.values()] if isinstance(value, dict) else value
+            stack.extend((item, depth + 1) for item in items)
+    return None
 
 
 def create_app(settings: MockSettings | None = None) -> Starlette:

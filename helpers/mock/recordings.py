@@ -51,11 +51,17 @@ def _normalize_message(message: Any) -> Any:
 
 
 def _numbers_as_float(value: Any) -> Any:
-    """``0`` and ``0.0`` are the same temperature."""
+    """``0`` and ``0.0`` are the same temperature.
+
+    Recursive: the server refuses bodies nested deeper than ``app.MAX_JSON_DEPTH`` before matching.
+    """
     if isinstance(value, bool):
         return value
     if isinstance(value, int):
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:  # a seed of 400 digits has no float twin: it stays an int, and matches only itself
+            return value
     if isinstance(value, dict):
         return {k: _numbers_as_float(v) for k, v in value.items()}
     if isinstance(value, list):

@@ -25,6 +25,8 @@ RANGES: dict[str, tuple[float | None, float | None]] = {
     "max_tokens": (0, None),
 }
 ROLES = {"system", "user", "assistant", "tool"}
+TOOL_CHOICES = {"auto", "none", "required"}  # or a named function: {"type": "function", "function": {"name": ...}}
+IMAGE_DETAILS = ("auto", "low", "high")  # a tuple: `in` must not fail on an unhashable value
 EXTRA_PARAMETER_MODES = {"error", "drop", "pass-through"}
 MAX_IMAGES_PER_REQUEST = 1  # Llama 3.2 11B/90B Vision
 
@@ -36,6 +38,30 @@ def check_messages(body: dict[str, Any]) -> JSONResponse | None:
     for i, message in enumerate(messages):
         if not isinstance(message, dict) or not isinstance(message.get("role"), str) or message["role"] not in ROLES:
             return errors.invalid_value(f"messages[{i}]", message, reason=f"Each message needs a role, one of {sorted(ROLES)}.")
+        problem = check_content(message.get("content"), f"messages[{i}].content")
+        if problem:
+            return problem
+    return None
+
+
+def check_content(content: Any, field: str) -> JSONResponse | None:
+    """Content is a string or a list of text and image_url items (null too: an assistant turn with tool calls)."""
+    if content is None or isinstance(content, str):
+        return None
+    if not isinstance(content, list):
+        return errors.invalid_value(field, content, reason="Content must be a string or a list of content items.")
+    for j, item in enumerate(content):
+        kind = item.get("type") if isinstance(item, dict) else None
+        if kind == "text" and isinstance(item.get("text"), str):
+            continue
+        image = item.get("image_url") if kind == "image_url" else None
+        if isinstance(image, dict) and isinstance(image.get("url"), str) and image.get("detail") in (None, *IMAGE_DETAILS):
+            continue
+        return errors.invalid_value(
+            f"{field}[{j}]", item,
+            reason="Each content item is {'type': 'text', 'text': ...} or {'type': 'image_url', 'image_url': "
+                   f"{{'url': ..., 'detail': one of {sorted(IMAGE_DETAILS)}}}}}.",
+        )
     return None
 
 
@@ -67,6 +93,23 @@ def check_response_format(body: dict[str, Any], model_name: str) -> JSONResponse
     if kind != "text" and "llama" in model_name.lower():
         return errors.invalid_value("response_format", kind, code="parameter_not_supported")
     return None
+
+
+def check_tools(body: dict[str, Any]) -> JSONResponse | None:
+    """``tools``: at least one; ``tool_choice``: auto, none, required or a named function (the wire contract)."""
+    tools = body.get("tools")
+    if tools is not None and (not isinstance(tools, list) or not tools or not all(isinstance(t, dict) for t in tools)):
+        return errors.invalid_value("tools", tools, reason="'tools' must be a list of at least one tool definition.")
+    choice = body.get("tool_choice")
+    if choice is None or (isinstance(choice, str) and choice in TOOL_CHOICES):
+        return None
+    function = choice.get("function") if isinstance(choice, dict) and choice.get("type") == "function" else None
+    if isinstance(function, dict) and isinstance(function.get("name"), str):
+        return None
+    return errors.invalid_value(
+        "tool_choice", choice,
+        reason=f"'tool_choice' must be one of {sorted(TOOL_CHOICES)} or {{'type': 'function', 'function': {{'name': ...}}}}.",
+    )
 
 
 def extra_parameter_names(body: dict[str, Any]) -> list[str]:
@@ -107,4 +150,4 @@ def check_images(body: dict[str, Any], model_name: str) -> JSONResponse | None:
 def check_request(body: dict[str, Any], model_name: str) -> JSONResponse | None:
     """All body checks, in the order the service reports them (the model server's image limit comes last)."""
     return (check_messages(body) or check_ranges(body) or check_response_format(body, model_name)
-            or check_images(body, model_name))
+            or check_tools(body) or check_images(body, model_name))

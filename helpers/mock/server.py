@@ -59,10 +59,11 @@ class MockServer:
             out[f"{dep.env_prefix}_ENDPOINT"] = self.endpoint(dep.name)
             out[f"{dep.env_prefix}_CREDENTIAL"] = self.settings.key
             out[f"{dep.env_prefix}_MODEL"] = dep.model_name
-            if dep.azureml_deployment:
-                out[f"{dep.env_prefix}_DEPLOYMENT"] = dep.azureml_deployment
-            if dep.kind == "managed":  # managed compute: demonstrate Microsoft Entra ID (the stand-in, offline)
-                out[f"{dep.env_prefix}_AUTH"] = "entra"
+            # Every variable a notebook reads is set, even when empty: a .env file only fills in unset variables,
+            # so none of a live setup's values (say AUTH=entra, or a DEPLOYMENT) can leak into an offline run.
+            out[f"{dep.env_prefix}_DEPLOYMENT"] = dep.azureml_deployment or ""
+            # managed compute: demonstrate Microsoft Entra ID (the stand-in, offline); serverless: keys
+            out[f"{dep.env_prefix}_AUTH"] = "entra" if dep.kind == "managed" else "key"
         return out
 
     def start(self) -> "MockServer":
