@@ -12,7 +12,7 @@ $(STAMP): requirements.txt constraints.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11, 5))' 2>/dev/null || { echo "Python 3.11.5 or newer is needed (the pinned packages require it); found: $$($(PYTHON) --version 2>&1). Run with PYTHON=python3.12 make ... or similar."; exit 1; }
 	@command -v curl >/dev/null || { echo "curl not found: notebook 02 and the client tests call it (apt install curl, brew install curl)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet pip==26.3
 	$(BIN)/pip install --quiet -r requirements.txt
 	touch $(STAMP)
 

@@ -10,6 +10,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from helpers.pytest_plugin import offline_env
+
 ROOT = Path(__file__).resolve().parents[1]
 _spec = importlib.util.spec_from_file_location("run_notebooks", ROOT / "scripts" / "run_notebooks.py")
 run_notebooks = importlib.util.module_from_spec(_spec)
@@ -93,3 +95,26 @@ def test_a_run_shows_no_kernel_log_lines(tmp_path):
     assert "IPKernelApp" not in done.stderr, done.stderr
     executed = nbformat.read(tmp_path / "out" / "tiny.ipynb", as_version=4)
     assert executed.cells[0].outputs[0]["text"] == "42\n"
+
+
+ONE_DEPLOYMENT_NOTEBOOKS = ["09_cost_and_quota_tracking.ipynb", "11_managed_compute_entra_id.ipynb", "13_moderation_llama_guard.ipynb"]
+
+
+def test_with_only_the_main_deployment_notebooks_say_what_to_set_and_run_to_the_end(live_setup, monkeypatch, mock_server, capsys):
+    """A live user with one deployment: sections that need another one print 'skipped: set ...', and nothing fails.
+
+    The replay server stands in for the live endpoint; every other deployment's variables are set empty, so that a
+    .env file in the project cannot fill them in."""
+    for name, value in offline_env(mock_server).items():
+        is_main = name.count("_") == 2  # AZURE_INFERENCE_ENDPOINT, not AZURE_INFERENCE_SMALL_ENDPOINT
+        monkeypatch.setenv(name, value if is_main else "")
+    out_dir = live_setup / "out"
+    code = run_notebooks.main([str(ROOT / "notebooks" / name) for name in ONE_DEPLOYMENT_NOTEBOOKS] + ["--build-dir", str(out_dir)])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    table = {line.split()[0]: line.split()[1] for line in out.splitlines() if line.split()[:1] and line.split()[0] in ONE_DEPLOYMENT_NOTEBOOKS}
+    assert table == {name: "ok" for name in ONE_DEPLOYMENT_NOTEBOOKS}, out
+    for name in ONE_DEPLOYMENT_NOTEBOOKS:
+        executed = nbformat.read(out_dir / name, as_version=4)
+        printed = "".join(o.get("text", "") for c in executed.cells if c.cell_type == "code" for o in c.outputs)
+        assert "skipped: set AZURE_INFERENCE_" in printed, f"{name} did not say which deployment to set"
