@@ -10,6 +10,7 @@ for its managed deployment. It is labeled as such wherever it is used, and never
 
 from __future__ import annotations
 
+import functools
 import time
 from typing import Any, Callable
 
@@ -73,8 +74,10 @@ def sdk_credential(settings: Settings, use_async: bool = False) -> Any:
     return entra_credential(settings, use_async)
 
 
+@functools.cache  # one credential per deployment: DefaultAzureCredential then asks Entra ID (or runs `az`) only when the token runs out
 def bearer_token_provider(settings: Settings) -> Callable[[], str]:
-    """A function returning the current secret for ``Authorization: Bearer``: the key, or a fresh Entra ID token."""
+    """A function returning the current secret for ``Authorization: Bearer``: the key, or a valid Entra ID token
+    (``get_bearer_token_provider`` keeps the token and renews it shortly before it expires)."""
     if settings.auth == "key":
         return lambda: settings.credential
     credential = entra_credential(settings)

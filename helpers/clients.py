@@ -7,6 +7,7 @@ variables) and passes any keyword arguments through to the library.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from .auth import ENTRA_SCOPE, LoopbackBearerPolicy, StandInEntraCredential, bearer_token_provider, sdk_credential
@@ -43,18 +44,24 @@ def azure_client(settings: Settings | None = None, **kwargs: Any):
     return ChatCompletionsClient(endpoint=s.endpoint, credential=credential, **_azure_kwargs(s, credential, kwargs))
 
 
-def azure_async_client(settings: Settings | None = None, **kwargs: Any):
-    """The ``azure.ai.inference.aio`` flavour of ``azure_client``; use it with ``async with``."""
+def azure_async_client(settings: Settings | None = None, credential: Any = None, **kwargs: Any):
+    """The ``azure.ai.inference.aio`` flavour of ``azure_client``; use it with ``async with``.
+
+    With Entra ID, pass your own ``azure.identity.aio.DefaultAzureCredential()`` as ``credential=`` and close it
+    too (``async with credential, azure_async_client(settings, credential=credential) as client:``): closing the
+    client does not close its credential, whose HTTP sessions would otherwise stay open.
+    """
     from azure.ai.inference.aio import ChatCompletionsClient
 
     s = _settings(settings)
-    credential = sdk_credential(s, use_async=True)
+    credential = credential or sdk_credential(s, use_async=True)
     return ChatCompletionsClient(endpoint=s.endpoint, credential=credential, **_azure_kwargs(s, credential, kwargs))
 
 
 def _openai_kwargs(s: Settings, kwargs: dict[str, Any]) -> dict[str, Any]:
     kwargs.setdefault("base_url", f"{s.endpoint}/v1")
-    kwargs.setdefault("api_key", s.credential if s.auth == "key" else bearer_token_provider(s))
+    if "api_key" not in kwargs:
+        kwargs["api_key"] = s.credential if s.auth == "key" else bearer_token_provider(s)
     if s.deployment:
         kwargs["default_headers"] = _with_header(kwargs.get("default_headers"), "azureml-model-deployment", s.deployment)
     return kwargs
@@ -72,13 +79,14 @@ def async_openai_client(settings: Settings | None = None, **kwargs: Any):
     import openai
 
     s = _settings(settings)
-    if s.auth == "entra":
+    if s.auth == "entra" and "api_key" not in kwargs:
         provider = bearer_token_provider(s)
 
         async def token() -> str:
-            return provider()
+            # Getting a new token can run `az` or call Entra ID: in a thread, so the event loop keeps going.
+            return await asyncio.to_thread(provider)
 
-        kwargs.setdefault("api_key", token)
+        kwargs["api_key"] = token
     return openai.AsyncOpenAI(**_openai_kwargs(s, kwargs))
 
 
@@ -95,23 +103,23 @@ def langchain_chat(settings: Settings | None = None, **kwargs: Any):
     kwargs.setdefault("model", s.model)
     if s.deployment:
         kwargs["default_headers"] = _with_header(kwargs.get("default_headers"), "azureml-model-deployment", s.deployment)
-    if s.auth == "key":
-        kwargs.setdefault("credential", s.credential)
-    else:
-        # A token function as api_key: LangChain then builds its OpenAI clients with our headers and
-        # options. (Given an Entra ID credential object, langchain-azure-ai builds them itself, drops
-        # default_headers and switches to the Responses API, which these endpoints do not serve.)
-        kwargs.setdefault("api_key", bearer_token_provider(s))
+    # The key, or a token function, as ChatOpenAI's api_key: LangChain then builds its OpenAI clients with our
+    # headers and options. Given credential= instead, langchain-azure-ai builds them itself (for an Entra ID
+    # credential always, for a key whenever AZURE_OPENAI_API_VERSION is set), drops default_headers and switches
+    # to the Responses API, which these endpoints do not serve.
+    kwargs.setdefault("api_key", s.credential if s.auth == "key" else bearer_token_provider(s))
     return AzureAIChatCompletionsModel(endpoint=f"{s.endpoint}/v1", **kwargs)
 
 
 def litellm_params(settings: Settings | None = None) -> dict[str, Any]:
-    """Keyword arguments for ``litellm.completion``: ``model="azure_ai/<model>"``, ``api_base``, ``api_key``.
-
-    With Entra ID, ``api_key`` holds a token fetched now (valid about an hour): call this again for a fresh one.
-    """
+    """Keyword arguments for ``litellm.completion``: ``model="azure_ai/<model>"``, ``api_base``, and ``api_key``
+    (a key) or ``azure_ad_token_provider`` (Entra ID: LiteLLM asks it for a valid token on every call)."""
     s = _settings(settings)
-    params: dict[str, Any] = {"model": f"azure_ai/{s.model}", "api_base": s.endpoint, "api_key": bearer_token_provider(s)()}
+    params: dict[str, Any] = {"model": f"azure_ai/{s.model}", "api_base": s.endpoint}
+    if s.auth == "key":
+        params["api_key"] = s.credential
+    else:
+        params["azure_ad_token_provider"] = bearer_token_provider(s)
     if s.deployment:
         params["headers"] = {"azureml-model-deployment": s.deployment}
     return params

@@ -96,6 +96,8 @@ def main(argv: list[str] | None = None) -> int:
         mock = MockServer(settings).start()
         os.environ.update(offline_env(mock))
         print(f"Recording: {', '.join(settings.upstreams)} through the proxy at {mock.base_url}")
+        if replayed := [name for name in mock.replay.deployments if name not in settings.upstreams]:
+            print(f"Not recorded (no live endpoint and key set; answered from data/recordings): {', '.join(replayed)}")
     elif not os.environ.get("AZURE_INFERENCE_ENDPOINT"):
         mock = MockServer(key=DEMO_KEY).start()
         os.environ.update(offline_env(mock))

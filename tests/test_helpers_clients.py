@@ -261,7 +261,8 @@ def test_offline_entra_uses_the_labeled_stand_in(mock_server):
     assert "STAND-IN" in StandInEntraCredential.__doc__
     assert credential.get_token(ENTRA_SCOPE).token == STAND_IN_ENTRA_TOKEN
     assert helpers.rest_headers(s)["Authorization"] == f"Bearer {STAND_IN_ENTRA_TOKEN}"
-    assert helpers.litellm_params(s)["api_key"] == STAND_IN_ENTRA_TOKEN
+    params = helpers.litellm_params(s)
+    assert "api_key" not in params and params["azure_ad_token_provider"]() == STAND_IN_ENTRA_TOKEN
 
 
 def test_live_entra_gets_a_real_default_azure_credential():
@@ -283,6 +284,45 @@ def test_live_entra_gets_a_real_default_azure_credential():
     assert provider.__qualname__.startswith("get_bearer_token_provider")
     assert helpers.openai_client(s)._api_key_provider.__qualname__.startswith("get_bearer_token_provider")
     assert helpers.langchain_chat(s).openai_api_key.__qualname__.startswith("get_bearer_token_provider")
+    assert helpers.litellm_params(s)["azure_ad_token_provider"] is provider  # a token for every call, not one for an hour
+    assert helpers.auth.bearer_token_provider(s) is provider, "one credential per deployment, so its token is kept between calls"
+
+
+def test_an_async_credential_of_your_own_goes_to_the_async_client():
+    """The client does not close its credential: pass your own, and close it with the client."""
+    from azure.identity.aio import DefaultAzureCredential as AsyncDefaultAzureCredential
+
+    s = helpers.Settings(endpoint="https://my-endpoint.eastus2.inference.ml.azure.com", auth="entra", deployment="d1")
+    mine = AsyncDefaultAzureCredential()
+    assert helpers.azure_async_client(s, credential=mine)._config.credential is mine
+    asyncio.run(mine.close())
+
+
+def test_the_async_openai_token_function_does_not_block_the_event_loop(mock_server, monkeypatch):
+    """Getting an Entra ID token can run `az` for seconds: the async client's token function runs it in a thread."""
+    import threading
+
+    threads = []
+
+    def provider_for(settings):
+        def provider() -> str:
+            threads.append(threading.current_thread())
+            return STAND_IN_ENTRA_TOKEN
+        return provider
+
+    monkeypatch.setattr(helpers.clients, "bearer_token_provider", provider_for)
+    token_function = helpers.async_openai_client(managed_settings(mock_server))._api_key_provider
+    assert asyncio.run(token_function()) == STAND_IN_ENTRA_TOKEN
+    assert threads and threads[0] is not threading.main_thread()
+
+
+def test_the_langchain_key_path_keeps_its_headers_when_azure_openai_api_version_is_set(monkeypatch):
+    """With credential=, langchain-azure-ai would build its own clients: no default_headers, the Responses API."""
+    monkeypatch.setenv("AZURE_OPENAI_API_VERSION", "2024-10-21")
+    s = helpers.Settings(endpoint="https://my-llama.eastus2.models.ai.azure.com", credential="k" * 32)
+    llm = helpers.langchain_chat(s, default_headers={"extra-parameters": "pass-through"})
+    assert llm.root_client._custom_headers.get("extra-parameters") == "pass-through"
+    assert not llm.root_client._custom_query and not llm.use_responses_api
 
 
 def _info(server: MockServer, deployment: str, token: str) -> int:

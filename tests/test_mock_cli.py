@@ -196,4 +196,27 @@ def test_record_reads_upstreams_from_the_environment(monkeypatch):
     monkeypatch.setenv("AZURE_INFERENCE_CREDENTIAL", TEST_KEY)
     s = settings_from_args(build_parser().parse_args(["record", "--port", "0"]))
     assert s.upstreams == {BIG: ("https://example.invalid", TEST_KEY)}
+    assert s.upstream_deployments == {}
+
+
+def test_record_sends_the_live_deployment_name_to_a_managed_endpoint(monkeypatch):
+    """Notebooks name the replay server's deployment; the live managed endpoint gets its own, from _DEPLOYMENT."""
+    from starlette.requests import Request
+
+    from helpers.mock.proxy import Recorder
+
+    for name in [k for k in os.environ if k.startswith("AZURE_INFERENCE")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("AZURE_INFERENCE_MANAGED_ENDPOINT", "https://my-endpoint.eastus2.inference.ml.azure.com")
+    monkeypatch.setenv("AZURE_INFERENCE_MANAGED_CREDENTIAL", TEST_KEY)
+    monkeypatch.setenv("AZURE_INFERENCE_MANAGED_DEPLOYMENT", "live-deployment-7")
+    s = settings_from_args(build_parser().parse_args(["record"]))
+    managed = "Llama-3.2-3B-Instruct-managed"
+    assert s.upstream_deployments == {managed: "live-deployment-7"}
+    recorder = Recorder(s.upstreams, s.recordings_dir, store=None, deployments=s.upstream_deployments)
+    request = Request({"type": "http", "method": "POST", "path": f"/{managed}/chat/completions", "query_string": b"api-version=2024-05-01-preview",
+                       "headers": [(b"azureml-model-deployment", b"llama-3-2-3b-instruct-1"), (b"content-type", b"application/json")]})
+    url, headers, _ = recorder._upstream(request, managed)
+    assert url == "https://my-endpoint.eastus2.inference.ml.azure.com/chat/completions?api-version=2024-05-01-preview"
+    assert headers["azureml-model-deployment"] == "live-deployment-7"
     assert s.key == DEMO_KEY, "clients talk to the recording proxy with the demo key, never the live one"

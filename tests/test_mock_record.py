@@ -131,3 +131,20 @@ def test_record_mode_needs_the_proxy_key(tmp_path, upstream_dir):
             # The live key does not open the proxy: clients never need (or see) it.
             assert requests.post(url, headers={"api-key": UPSTREAM_KEY}, json={"messages": MESSAGES}, timeout=5).status_code == 401
     assert not (tmp_path / "rec").exists() or not list((tmp_path / "rec").rglob("*.json"))
+
+
+def test_record_mode_sends_the_live_deployment_name_and_keeps_a_404_out_of_recordings(tmp_path, upstream_dir):
+    """The managed endpoint gets the live deployment's name, not the replay server's; its 404 (a name it does not
+    have) reaches the client but says nothing about the model, so nothing is written."""
+    managed = "Llama-3.2-3B-Instruct-managed"
+    recorded = tmp_path / "recorded"
+    with MockServer(key=UPSTREAM_KEY, recordings_dir=upstream_dir) as upstream:
+        settings = MockSettings(upstreams={managed: (upstream.endpoint(managed), UPSTREAM_KEY)},
+                                upstream_deployments={managed: "live-deployment-7"}, recordings_dir=recorded)
+        with MockServer(settings) as proxy:
+            offline_name = proxy.replay.deployments[managed].azureml_deployment
+            reply = requests.post(proxy.endpoint(managed) + "/chat/completions", json={"messages": MESSAGES}, timeout=5,
+                                  headers={"api-key": DEMO_KEY, "azureml-model-deployment": offline_name})
+    assert reply.status_code == 404
+    assert "live-deployment-7" in reply.json()["error"]["message"], "the upstream saw the live deployment's name"
+    assert not list(recorded.rglob("*.json")), "a 404 was recorded"

@@ -68,14 +68,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 def settings_from_args(args: argparse.Namespace) -> MockSettings:
     if args.command == "record":
-        upstreams = {}
+        upstreams, deployments = {}, {}
         for dep in load_deployments().values():
             url, key = os.environ.get(f"{dep.env_prefix}_ENDPOINT"), os.environ.get(f"{dep.env_prefix}_CREDENTIAL")
             if url and key:
                 upstreams[dep.name] = (url.rstrip("/"), key)
+                if live_deployment := os.environ.get(f"{dep.env_prefix}_DEPLOYMENT", "").strip():
+                    deployments[dep.name] = live_deployment
         if not upstreams:
             raise SystemExit("record: set AZURE_INFERENCE_ENDPOINT and AZURE_INFERENCE_CREDENTIAL to a live endpoint first.")
-        return MockSettings(key=DEMO_KEY, recordings_dir=args.recordings, upstreams=upstreams, rpm=0, tpm=0, log_requests=True)
+        return MockSettings(key=DEMO_KEY, recordings_dir=args.recordings, upstreams=upstreams,
+                            upstream_deployments=deployments, rpm=0, tpm=0, log_requests=True)
     return MockSettings(
         key=os.environ.get("AZURE_INFERENCE_CREDENTIAL") or DEMO_KEY,
         recordings_dir=args.recordings,

@@ -84,6 +84,8 @@ class MockSettings:
     max_body_bytes: int = MAX_BODY_BYTES
     log_requests: bool = False
     upstreams: dict[str, tuple[str, str]] = field(default_factory=dict)  # record mode: name -> (url, key)
+    # record mode, managed compute: name -> the live endpoint's deployment, sent upstream as azureml-model-deployment
+    upstream_deployments: dict[str, str] = field(default_factory=dict)
 
 
 class StreamCut(Exception):
@@ -128,7 +130,7 @@ class ReplayServer:
         if s.upstreams:
             from .proxy import Recorder  # only record mode needs an HTTP client
 
-            self.recorder = Recorder(s.upstreams, s.recordings_dir, self.store)
+            self.recorder = Recorder(s.upstreams, s.recordings_dir, self.store, s.upstream_deployments)
         self.app = Starlette(
             routes=[
                 Route("/{deployment}/info", self.info, methods=["GET"]),

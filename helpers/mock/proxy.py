@@ -35,8 +35,9 @@ RETURNED_HEADERS = ("retry-after", "x-ms-error-code")
 
 
 def worth_recording(status: int) -> bool:
-    """Statuses that answer the request itself (200, 400 content_filter, 422...), not the moment."""
-    return status not in (401, 403, 408, 429) and status < 500
+    """Statuses that answer the request itself (200, 400 content_filter, 422...), not the moment or the setup
+    (401/403: credentials, 404: a URL or deployment name, 408/429/5xx: the moment)."""
+    return status not in (401, 403, 404, 408, 429) and status < 500
 
 
 def _returned_headers(upstream: httpx.Response) -> dict[str, str]:
@@ -59,8 +60,10 @@ def recording_filename(body: dict[str, Any]) -> str:
 
 
 class Recorder:
-    def __init__(self, upstreams: dict[str, tuple[str, str]], recordings_dir: Path, store: RecordingStore) -> None:
+    def __init__(self, upstreams: dict[str, tuple[str, str]], recordings_dir: Path, store: RecordingStore,
+                 deployments: dict[str, str] | None = None) -> None:
         self.upstreams = upstreams
+        self.deployments = deployments or {}  # managed compute: the live deployment name for each upstream
         self.recordings_dir = Path(recordings_dir)
         self.store = store
         self.client = httpx.AsyncClient(timeout=httpx.Timeout(120.0, connect=10.0))
@@ -73,6 +76,9 @@ class Recorder:
         suffix = request.url.path[len(f"/{deployment}"):]
         url = base + suffix + (f"?{request.url.query}" if request.url.query else "")
         headers = {h: request.headers[h] for h in FORWARDED_HEADERS if h in request.headers}
+        if deployment in self.deployments:
+            # The notebook names the replay server's deployment (from its environment); the live endpoint has its own.
+            headers["azureml-model-deployment"] = self.deployments[deployment]
         headers.update({"authorization": f"Bearer {key}", "api-key": key})
         return url, headers, key
 
