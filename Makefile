@@ -1,51 +1,73 @@
 # One entry point per job. Every target sets up what it needs first (a .venv with requirements.txt and, for the
 # JavaScript notebook, node_modules from package-lock.json plus its Jupyter kernel registered in the .venv).
+# The tools each job needs are checked before anything is downloaded.
 PYTHON ?= python3
+PORT   ?= 8000
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 NODE_STAMP := $(VENV)/.node-installed
 
-.PHONY: run test lab serve record bench clean
+.PHONY: help setup run test lab serve record bench clean check-python check-node check-curl
 
-$(STAMP): requirements.txt constraints.txt pyproject.toml
-	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11, 5))' 2>/dev/null || { echo "Python 3.11.5 or newer is needed (the pinned packages require it); found: $$($(PYTHON) --version 2>&1). Run with PYTHON=python3.12 make ... or similar."; exit 1; }
-	@command -v curl >/dev/null || { echo "curl not found: notebook 02 and the client tests call it (apt install curl, brew install curl)"; exit 1; }
+## help: list the targets (plain `make` does this too)
+help:
+	@sed -n 's/^## //p' Makefile
+
+## setup: install everything the other targets need (Python and Node packages, the JavaScript kernel); afterwards they all work offline
+setup: check-python check-node check-curl $(STAMP) $(NODE_STAMP)
+	@echo "Set up. make run, make test and make lab need no network from here on."
+
+## run: execute every notebook (offline against the replay server unless AZURE_INFERENCE_ENDPOINT is set, in the environment or .env)
+run: check-python check-node check-curl $(STAMP) $(NODE_STAMP)
+	$(BIN)/python scripts/run_notebooks.py
+
+## test: the whole test suite: unit and client tests, then every notebook under nbval, on both cores
+test: check-python check-node check-curl $(STAMP) $(NODE_STAMP)
+	@# The secret scan reads every commit (tests/test_no_secrets.py): a shallow clone fetches its history first.
+	@if [ "$$(git rev-parse --is-shallow-repository 2>/dev/null)" = "true" ]; then git fetch --quiet --unshallow || true; fi
+	$(BIN)/python -m pytest -n 2 --dist loadfile
+
+## lab: JupyterLab with the replay server behind it (port 8000; make lab PORT=8001 for another) and the kernels' environment set
+lab: check-python check-node $(STAMP) $(NODE_STAMP)
+	$(BIN)/python scripts/lab.py --replay-port $(PORT)
+
+## serve: the replay server alone, in the foreground, on port 8000 or PORT=... (prints one endpoint line per deployment)
+serve: check-python $(STAMP)
+	$(BIN)/python -m helpers.mock serve --port $(PORT)
+
+## record: re-record every notebook's traffic against the live endpoints in AZURE_INFERENCE_* variables
+record: check-python check-node check-curl $(STAMP) $(NODE_STAMP)
+	$(BIN)/python scripts/run_notebooks.py --record
+
+## bench: benchmarks; results go to bench/results/ and the README quotes them
+bench: check-python check-node check-curl $(STAMP) $(NODE_STAMP)
+	$(BIN)/python bench/run_all.py
+
+## clean: remove the .venv, node_modules and build/
+clean:
+	rm -rf build $(VENV) node_modules
+
+$(STAMP): requirements.txt constraints.txt pyproject.toml | check-python
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet pip==26.3
-	$(BIN)/pip install --quiet -r requirements.txt
+	@echo "Installing the pinned Python packages into $(VENV) (about 900 MB; a few minutes on a fast connection)"
+	$(BIN)/pip install --progress-bar on -r requirements.txt
 	touch $(STAMP)
 
-# Node.js 20.12+ with npm: the packages pinned in package-lock.json, and the "jslab" kernelspec in the .venv
-$(NODE_STAMP): package.json package-lock.json scripts/jslab_kernel.js $(STAMP)
-	@command -v npm >/dev/null || { echo "npm not found: notebooks/06_javascript_rest.ipynb needs Node.js 20.12+ with npm (https://nodejs.org)"; exit 1; }
+# The packages pinned in package-lock.json, and the "jslab" kernelspec in the .venv. Order-only on the .venv: a
+# change to the Python requirements does not make npm download everything again.
+$(NODE_STAMP): package.json package-lock.json scripts/jslab_kernel.js | check-node $(STAMP)
 	npm ci --no-audit --no-fund
 	node scripts/jslab_kernel.js --install $(VENV)
 	touch $(NODE_STAMP)
 
-## run: execute every notebook (offline against the replay server unless AZURE_INFERENCE_ENDPOINT is set)
-run: $(STAMP) $(NODE_STAMP)
-	$(BIN)/python scripts/run_notebooks.py
+check-python:
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11, 5))' 2>/dev/null || { echo "Python 3.11.5 or newer is needed (the pinned packages require it); found: $$($(PYTHON) --version 2>&1 || echo none). Tested with 3.11.7: make ... PYTHON=python3.11"; exit 1; }
 
-## test: the whole test suite: unit and client tests, then every notebook under nbval, on both cores
-test: $(STAMP) $(NODE_STAMP)
-	$(BIN)/python -m pytest -n 2 --dist loadfile
+check-node:
+	@command -v node >/dev/null && command -v npm >/dev/null || { echo "Node.js 20.12+ with npm is needed: notebooks/06_javascript_rest.ipynb runs on it (https://nodejs.org)"; exit 1; }
+	@node -e 'const [major, minor] = process.versions.node.split(".").map(Number); process.exit(major > 20 || (major === 20 && minor >= 12) ? 0 : 1)' || { echo "Node.js 20.12 or newer is needed (process.loadEnvFile, the @azure packages); found $$(node --version) (https://nodejs.org)"; exit 1; }
 
-## lab: JupyterLab with the replay server running behind it and the kernels' environment set
-lab: $(STAMP) $(NODE_STAMP)
-	$(BIN)/python scripts/lab.py
-
-## serve: the replay server alone, in the foreground (prints one endpoint line per deployment)
-serve: $(STAMP)
-	$(BIN)/python -m helpers.mock serve --port 8000
-
-## record: re-record every notebook's traffic against the live endpoints in AZURE_INFERENCE_* variables
-record: $(STAMP) $(NODE_STAMP)
-	$(BIN)/python scripts/run_notebooks.py --record
-
-## bench: benchmarks; results go to bench/results/ and the README quotes them
-bench: $(STAMP)
-	$(BIN)/python bench/run_all.py
-
-clean:
-	rm -rf build $(VENV) node_modules
+check-curl:
+	@command -v curl >/dev/null || { echo "curl not found: notebook 02 and the client tests call it (apt install curl, brew install curl)"; exit 1; }

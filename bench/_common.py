@@ -131,9 +131,16 @@ def python() -> str:
 
 
 def rss_kib(pid: int) -> dict[str, int]:
-    """VmRSS and VmHWM (peak) of a process, in KiB, from /proc/<pid>/status."""
+    """VmRSS and VmHWM (peak) of a process, in KiB: from /proc/<pid>/status on Linux; elsewhere (macOS) from psutil,
+    which has no peak for another process, so VmHWM is the resident size now."""
+    status = Path(f"/proc/{pid}/status")
+    if not status.exists():
+        import psutil
+
+        rss = psutil.Process(pid).memory_info().rss // 1024
+        return {"VmRSS": rss, "VmHWM": rss}
     out: dict[str, int] = {}
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+    for line in status.read_text().splitlines():
         key, _, rest = line.partition(":")
         if key in ("VmRSS", "VmHWM", "RssAnon", "RssFile"):
             out[key] = int(rest.split()[0])
@@ -141,9 +148,11 @@ def rss_kib(pid: int) -> dict[str, int]:
 
 
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds a process has used so far (from /proc/<pid>/stat)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User + system CPU seconds a process has used so far."""
+    import psutil  # /proc/<pid>/stat on Linux, the system's own calls on macOS
+
+    times = psutil.Process(pid).cpu_times()
+    return times.user + times.system
 
 
 class ServerProcess:

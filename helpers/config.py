@@ -42,7 +42,7 @@ def offline_hint(prefix: str = "AZURE_INFERENCE") -> str:
     example = f" (e.g. http://127.0.0.1:8000/{DEFAULT_MODEL})" if prefix == "AZURE_INFERENCE" else ""
     return (
         "To run offline instead, use the replay server: 'make lab' and 'make run' start it for you; or run "
-        f"'python -m helpers.mock serve --port 8000' and set {prefix}_ENDPOINT to the URL it prints for the deployment"
+        f"'make serve' (the replay server on port 8000) and set {prefix}_ENDPOINT to the URL it prints for the deployment"
         f"{example} and {prefix}_CREDENTIAL={DEMO_KEY} (its public demo key)."
     )
 
@@ -114,6 +114,8 @@ def _check_endpoint(prefix: str, endpoint: str) -> str:
     shown = repr(endpoint) if "://" in endpoint else mask(endpoint)  # might be a key put in the wrong variable
     if parsed.scheme not in ("http", "https") or not parsed.hostname:
         raise _fail(prefix, "ENDPOINT", f"must be a URL starting with https://, not {shown}")
+    if any(c.isspace() for c in endpoint):  # e.g. a note after the value in .env, which becomes part of it
+        raise _fail(prefix, "ENDPOINT", f"has a space in it: {shown} (in .env, put notes on lines of their own)")
     if parsed.scheme == "http" and parsed.hostname not in LOCAL_HOSTS:
         raise _fail(prefix, "ENDPOINT", f"uses http:// for a remote host ({shown}); Azure endpoints need https://")
     if endpoint.endswith(("/chat/completions", "/v1", "/info")):
@@ -136,6 +138,16 @@ def read_dotenv() -> str:
     if path:
         load_dotenv(path, override=False)
     return path
+
+
+def optional_settings(prefix: str) -> Settings | None:
+    """``load_settings(prefix)`` for a deployment a notebook can do without: ``None`` when ``PREFIX_ENDPOINT`` is not
+    set (in the environment or ``.env``). Once it is set, a problem with it or the other variables raises
+    ``ConfigError`` as usual, rather than passing for "not configured"."""
+    read_dotenv()
+    if not os.environ.get(f"{prefix}_ENDPOINT", "").strip():
+        return None
+    return load_settings(prefix, dotenv=False)
 
 
 def load_settings(prefix: str = "AZURE_INFERENCE", dotenv: bool = True) -> Settings:

@@ -14,7 +14,7 @@ import math
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Mapping
 
 # nbformat validates with jsonschema, which imports its optional IRI format checker ``rfc3987_syntax``
 # when installed (it is, through jupyterlab); that module builds Lark parsers at import, about a second
@@ -56,9 +56,23 @@ NOTEBOOK_SECONDS_FILE = Path(__file__).resolve().parent.parent / "bench" / "resu
 _server: MockServer | None = None
 
 
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+def no_proxy_for_loopback(environ: Mapping[str, str] = os.environ) -> dict[str, str]:
+    """NO_PROXY and no_proxy with the loopback hosts added to what is already there. With HTTP_PROXY set (venue and
+    corporate networks), requests, httpx, curl and the SDKs would otherwise send the replay server's traffic to the proxy."""
+    out = {}
+    for name in ("NO_PROXY", "no_proxy"):
+        hosts = [h.strip() for h in environ.get(name, "").split(",") if h.strip()]
+        out[name] = ",".join(hosts + [h for h in LOOPBACK_HOSTS if h not in hosts])
+    return out
+
+
 def offline_env(server: MockServer) -> dict[str, str]:
     """Everything a process needs to run the notebooks against ``server``."""
     env = dict(OFFLINE_ENV)
+    env.update(no_proxy_for_loopback())
     env.update(server.env())
     return env
 

@@ -121,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
             mock.stop()
 
     width = max(len(name) for name, *_ in results) if results else 10
-    print(f"\n{'notebook':<{width}}  {'status':<6}  {'seconds':>7}")
+    print(f"\n{'notebook':<{width}}  {'status':<7}  {'seconds':>7}")
     for name, status, seconds, detail in results:
         print(f"{name:<{width}}  {status:<7}  {seconds:7.1f}" + (f"  {detail}" if detail else ""))
     print(f"{'total':<{width}}  {'':<7}  {sum(r[2] for r in results):7.1f}")

@@ -43,7 +43,7 @@ def assert_clear_error(message: str, variable: str, secret: str | None = None) -
     """The message names the variable, shows an example value, says how to run offline, hides the key."""
     assert variable in message
     assert f"for example:\n    {variable}=" in message
-    assert "python -m helpers.mock serve" in message and "demo-key-for-the-local-mock-0000" in message
+    assert "make serve" in message and "demo-key-for-the-local-mock-0000" in message
     if secret:
         assert secret not in message
 
@@ -111,6 +111,7 @@ BAD_VALUES = [
     ("AZURE_INFERENCE_ENDPOINT", ENDPOINT + "/v1", "base URL"),
     ("AZURE_INFERENCE_ENDPOINT", ENDPOINT + "/chat/completions", "base URL"),
     ("AZURE_INFERENCE_ENDPOINT", "https://<your-host>.<region>.models.ai.azure.com", "placeholder"),
+    ("AZURE_INFERENCE_ENDPOINT", ENDPOINT + "   (the 405B one)", "has a space in it"),
     ("AZURE_INFERENCE_CREDENTIAL", None, "is not set"),
     ("AZURE_INFERENCE_CREDENTIAL", "", "is empty"),
     ("AZURE_INFERENCE_CREDENTIAL", "<your-key>", "placeholder"),
@@ -214,3 +215,36 @@ def test_config_error_is_a_value_error_exported_from_helpers():
 ])
 def test_is_local(endpoint, local):
     assert Settings(endpoint=endpoint).is_local is local
+
+
+def test_every_variable_the_notebooks_read_is_in_env_example():
+    """.env.example is where a live user starts: each deployment's variables are listed there."""
+    import json
+    import re
+
+    listed = set(re.findall(r"(AZURE_INFERENCE[A-Z_]*?_(?:ENDPOINT|CREDENTIAL))=", (ROOT / ".env.example").read_text()))
+    prefixes = [d["env_prefix"] for d in json.loads((ROOT / "data" / "deployments.json").read_text())["deployments"]]
+    assert listed == {f"{p}_{name}" for p in prefixes for name in ("ENDPOINT", "CREDENTIAL")}
+
+
+def test_env_example_has_no_note_after_a_value():
+    """python-dotenv and Node's loadEnvFile keep text after an unquoted value: a note there would become part of it."""
+    import re
+
+    for line in (ROOT / ".env.example").read_text().splitlines():
+        assignment = line.lstrip("# ")
+        if re.fullmatch(r"AZURE_INFERENCE_[A-Z_]+=.*", assignment):
+            assert " " not in assignment.split("=", 1)[1], f"note after a value: {line!r}"
+
+
+def test_an_optional_deployment_is_none_only_when_its_endpoint_is_not_set(clean_env):
+    assert helpers.optional_settings("AZURE_INFERENCE_SMALL") is None
+    (clean_env / ".env").write_text(f"AZURE_INFERENCE_SMALL_ENDPOINT={ENDPOINT}\nAZURE_INFERENCE_SMALL_CREDENTIAL={KEY}\n", encoding="utf-8")
+    assert helpers.optional_settings("AZURE_INFERENCE_SMALL").endpoint == ENDPOINT  # .env counts
+
+
+def test_an_optional_deployment_set_halfway_is_an_error_not_a_skip(clean_env):
+    """A live user who set the endpoint but mistyped the key must see why, not 'skipped'."""
+    os.environ["AZURE_INFERENCE_GUARD_ENDPOINT"] = ENDPOINT
+    with pytest.raises(ConfigError, match="AZURE_INFERENCE_GUARD_CREDENTIAL is not set"):
+        helpers.optional_settings("AZURE_INFERENCE_GUARD")

@@ -187,9 +187,10 @@ def test_options_reach_the_settings(monkeypatch):
         build_parser().parse_args(["serve", "--fault-statuses", "five hundred"])
 
 
-def test_record_reads_upstreams_from_the_environment(monkeypatch):
+def test_record_reads_upstreams_from_the_environment(monkeypatch, tmp_path):
     for name in [k for k in os.environ if k.startswith("AZURE_INFERENCE")]:
         monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)  # record mode reads a .env file too: none here or above
     with pytest.raises(SystemExit, match="AZURE_INFERENCE_ENDPOINT"):
         settings_from_args(build_parser().parse_args(["record"]))
     monkeypatch.setenv("AZURE_INFERENCE_ENDPOINT", "https://example.invalid/")
@@ -199,7 +200,7 @@ def test_record_reads_upstreams_from_the_environment(monkeypatch):
     assert s.upstream_deployments == {}
 
 
-def test_record_sends_the_live_deployment_name_to_a_managed_endpoint(monkeypatch):
+def test_record_sends_the_live_deployment_name_to_a_managed_endpoint(monkeypatch, tmp_path):
     """Notebooks name the replay server's deployment; the live managed endpoint gets its own, from _DEPLOYMENT."""
     from starlette.requests import Request
 
@@ -210,6 +211,7 @@ def test_record_sends_the_live_deployment_name_to_a_managed_endpoint(monkeypatch
     monkeypatch.setenv("AZURE_INFERENCE_MANAGED_ENDPOINT", "https://my-endpoint.eastus2.inference.ml.azure.com")
     monkeypatch.setenv("AZURE_INFERENCE_MANAGED_CREDENTIAL", TEST_KEY)
     monkeypatch.setenv("AZURE_INFERENCE_MANAGED_DEPLOYMENT", "live-deployment-7")
+    monkeypatch.chdir(tmp_path)
     s = settings_from_args(build_parser().parse_args(["record"]))
     managed = "Llama-3.2-3B-Instruct-managed"
     assert s.upstream_deployments == {managed: "live-deployment-7"}
@@ -220,3 +222,27 @@ def test_record_sends_the_live_deployment_name_to_a_managed_endpoint(monkeypatch
     assert url == "https://my-endpoint.eastus2.inference.ml.azure.com/chat/completions?api-version=2024-05-01-preview"
     assert headers["azureml-model-deployment"] == "live-deployment-7"
     assert s.key == DEMO_KEY, "clients talk to the recording proxy with the demo key, never the live one"
+
+
+def test_serve_on_a_taken_port_says_so_and_suggests_another():
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        done = subprocess.run([sys.executable, "-m", "helpers.mock", "serve", "--port", str(port)],
+                              capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert done.returncode == 1
+    assert f"Cannot listen on 127.0.0.1:{port}" in done.stderr and f"make serve PORT={port + 1}" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_record_names_a_malformed_live_variable_before_it_starts(monkeypatch, tmp_path):
+    for name in [k for k in os.environ if k.startswith("AZURE_INFERENCE")]:
+        monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)  # no .env here or above
+    monkeypatch.setenv("AZURE_INFERENCE_ENDPOINT", "https://<your-host>.<region>.models.ai.azure.com")
+    monkeypatch.setenv("AZURE_INFERENCE_CREDENTIAL", TEST_KEY)
+    with pytest.raises(SystemExit, match="AZURE_INFERENCE_ENDPOINT still holds a placeholder"):
+        settings_from_args(build_parser().parse_args(["record"]))

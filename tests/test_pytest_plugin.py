@@ -103,3 +103,38 @@ def test_plugins_no_test_uses_are_not_loaded(pytestconfig):
     for name in ("anyio", "langsmith_plugin"):
         assert pytestconfig.pluginmanager.is_blocked(name), name
         assert not pytestconfig.pluginmanager.has_plugin(name), name
+
+
+def test_no_proxy_gains_the_loopback_hosts_and_keeps_what_was_there():
+    env = pytest_plugin.no_proxy_for_loopback({"NO_PROXY": "corp.example, 127.0.0.1", "no_proxy": ""})
+    assert env["NO_PROXY"] == "corp.example,127.0.0.1,localhost,::1"
+    assert env["no_proxy"] == "127.0.0.1,localhost,::1"
+
+
+def test_with_a_proxy_configured_every_client_still_reaches_the_replay_server_directly(mock_server, monkeypatch):
+    """Venue and corporate networks set HTTP_PROXY; the offline environment keeps loopback traffic off the proxy."""
+    import shutil
+    import subprocess
+
+    import httpx
+    import requests
+
+    from helpers.mock.server import free_port
+
+    info = f"{mock_server.endpoint('Meta-Llama-3.1-405B-Instruct')}/info?api-version=2024-05-01-preview"
+    headers = {"api-key": mock_server.settings.key}
+    dead_proxy = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    for name in ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.setenv(name, dead_proxy)
+    for name in ("NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    with pytest.raises(requests.exceptions.ProxyError):  # the failure the offline environment prevents
+        requests.get(info, headers=headers, timeout=5)
+
+    for name, value in pytest_plugin.no_proxy_for_loopback({}).items():
+        monkeypatch.setenv(name, value)
+    assert requests.get(info, headers=headers, timeout=5).status_code == 200
+    assert httpx.get(info, headers=headers, timeout=5).status_code == 200
+    curl = subprocess.run([shutil.which("curl"), "-s", "-o", "/dev/null", "-w", "%{http_code}", "-H", f"api-key: {headers['api-key']}", info],
+                          capture_output=True, text=True, timeout=30)
+    assert curl.stdout == "200"

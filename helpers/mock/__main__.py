@@ -9,11 +9,13 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import socket
 import sys
 from pathlib import Path
 
 import uvicorn
 
+from ..config import ConfigError, load_settings, read_dotenv
 from .app import DATA_DIR, DEMO_KEY, MockSettings, ReplayServer, load_deployments
 
 
@@ -68,9 +70,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 def settings_from_args(args: argparse.Namespace) -> MockSettings:
     if args.command == "record":
+        read_dotenv()
         upstreams, deployments = {}, {}
         for dep in load_deployments().values():
             url, key = os.environ.get(f"{dep.env_prefix}_ENDPOINT"), os.environ.get(f"{dep.env_prefix}_CREDENTIAL")
+            if url:  # a placeholder or a typo: say which variable now, not with a 502 on every request later
+                try:
+                    load_settings(dep.env_prefix, dotenv=False)
+                except ConfigError as exc:
+                    raise SystemExit(f"record: {exc}") from None
             if url and key:
                 upstreams[dep.name] = (url.rstrip("/"), key)
                 if live_deployment := os.environ.get(f"{dep.env_prefix}_DEPLOYMENT", "").strip():
@@ -98,7 +106,13 @@ def main(argv: list[str] | None = None) -> None:
     server = uvicorn.Server(config)
     # Bind and listen before printing: the printed URLs carry the real port (with --port 0), and a
     # client that connects as soon as it reads them is queued instead of refused.
-    sock = config.bind_socket()
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(("127.0.0.1", args.port))
+    except OSError as exc:
+        raise SystemExit(f"Cannot listen on 127.0.0.1:{args.port} ({exc.strerror}): is another replay server (make serve, "
+                         f"make lab) running? Stop it, or pick another port: --port {args.port + 1} (make serve PORT={args.port + 1}).") from None
     sock.listen(config.backlog)
     port = sock.getsockname()[1]
     for name in replay.deployments:

@@ -1,0 +1,52 @@
+"""make lab (scripts/lab.py): what it decides before JupyterLab starts (JupyterLab itself is replaced here)."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import socket
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+_spec = importlib.util.spec_from_file_location("lab", ROOT / "scripts" / "lab.py")
+lab = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(lab)
+
+
+@pytest.fixture
+def started(monkeypatch, tmp_path):
+    """No AZURE_INFERENCE_* variables, an empty working folder, and a stand-in for JupyterLab that records what it saw."""
+    for name in [n for n in os.environ if n.startswith("AZURE_INFERENCE")] + ["AZURE_INFERENCE_ENDPOINT", "AZURE_INFERENCE_CREDENTIAL"]:
+        monkeypatch.setenv(name, "")
+        monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    seen: list[dict] = []
+    monkeypatch.setattr(lab, "jupyter_lab", lambda extra: seen.append({"extra": extra, "endpoint": os.environ.get("AZURE_INFERENCE_ENDPOINT")}) or 0)
+    return seen
+
+
+def test_offline_it_starts_the_replay_server_and_passes_other_options_to_jupyter(started):
+    assert lab.main(["--replay-port", "0", "--no-browser"]) == 0
+    assert started[0]["extra"] == ["--no-browser"]
+    assert started[0]["endpoint"].startswith("http://127.0.0.1:")
+
+
+def test_a_taken_port_gets_one_clear_message(started, capsys):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        assert lab.main(["--replay-port", str(port)]) == 2
+    err = capsys.readouterr().err
+    assert f"127.0.0.1:{port}" in err and f"make lab PORT={port + 1}" in err
+    assert not started, "JupyterLab started anyway"
+
+
+def test_an_unedited_dotenv_stops_before_jupyter_starts(started, tmp_path, capsys):
+    shutil.copy(ROOT / ".env.example", tmp_path / ".env")
+    assert lab.main([]) == 2
+    assert "AZURE_INFERENCE_ENDPOINT still holds a placeholder" in capsys.readouterr().err
+    assert not started
