@@ -2,7 +2,7 @@
 # JavaScript notebook, node_modules from package-lock.json plus its Jupyter kernel registered in the .venv).
 # The tools each job needs are checked before anything is downloaded.
 PYTHON ?= python3
-PORT   ?= 8000
+PORT    = 8000  # make lab PORT=8001; not read from the environment, where PORT often means something else
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
@@ -12,9 +12,9 @@ NODE_STAMP := $(VENV)/.node-installed
 
 ## help: list the targets (plain `make` does this too)
 help:
-	@sed -n 's/^## //p' Makefile
+	@sed -n 's/^## //p' $(firstword $(MAKEFILE_LIST))
 
-## setup: install everything the other targets need (Python and Node packages, the JavaScript kernel); afterwards they all work offline
+## setup: install everything the other targets need (Python and Node packages, the JavaScript kernel); afterwards run, test and lab work offline
 setup: check-python check-node check-curl $(STAMP) $(NODE_STAMP)
 	@echo "Set up. make run, make test and make lab need no network from here on."
 
@@ -29,7 +29,7 @@ test: check-python check-node check-curl $(STAMP) $(NODE_STAMP)
 	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 ## lab: JupyterLab with the replay server behind it (port 8000; make lab PORT=8001 for another) and the kernels' environment set
-lab: check-python check-node $(STAMP) $(NODE_STAMP)
+lab: check-python check-node check-curl $(STAMP) $(NODE_STAMP)
 	$(BIN)/python scripts/lab.py --replay-port $(PORT)
 
 ## serve: the replay server alone, in the foreground, on port 8000 or PORT=... (prints one endpoint line per deployment)

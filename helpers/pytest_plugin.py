@@ -62,11 +62,11 @@ LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 def no_proxy_for_loopback(environ: Mapping[str, str] = os.environ) -> dict[str, str]:
     """NO_PROXY and no_proxy with the loopback hosts added to what is already there. With HTTP_PROXY set (venue and
     corporate networks), requests, httpx, curl and the SDKs would otherwise send the replay server's traffic to the proxy."""
-    out = {}
-    for name in ("NO_PROXY", "no_proxy"):
-        hosts = [h.strip() for h in environ.get(name, "").split(",") if h.strip()]
-        out[name] = ",".join(hosts + [h for h in LOOPBACK_HOSTS if h not in hosts])
-    return out
+    hosts: list[str] = []
+    for host in [*environ.get("NO_PROXY", "").split(","), *environ.get("no_proxy", "").split(","), *LOOPBACK_HOSTS]:
+        if host.strip() and host.strip() not in hosts:
+            hosts.append(host.strip())
+    return {"NO_PROXY": ",".join(hosts), "no_proxy": ",".join(hosts)}  # clients differ in which spelling they read
 
 
 def offline_env(server: MockServer) -> dict[str, str]:

@@ -270,19 +270,20 @@ def test_added_lines_are_read_with_their_commit_and_file():
 
 
 def history_findings(root: Path) -> tuple[int, list[str]]:
-    """How many lines the commits of every branch and tag added, and what among them looks like a secret."""
+    """How many lines the commits of every local branch and tag added, and what among them looks like a secret."""
     if _git(root, "rev-parse", "--is-shallow-repository").strip() == "true":
         pytest.fail(f"{root} is a shallow clone: fetch the whole history (git fetch --unshallow) so it can be checked")
-    # -U0: added lines only, no context. --diff-merges=first-parent: a merge's own changes are read too.
-    # --no-ext-diff/--no-textconv: the stored text, not a tool's rendering of it.
-    log = _git(root, "log", "--all", "-p", "-U0", "--no-color", "--no-ext-diff", "--no-textconv",
-               "--diff-merges=first-parent", "--format=%x00%H")
+    # --branches --tags: what is shared (not a stash, not another remote's branches). -U0: added lines only, no
+    # context. --diff-merges=first-parent: a merge's own changes are read too. --no-ext-diff/--no-textconv: the
+    # stored text, not a tool's rendering of it. --src-prefix/--dst-prefix: a/ and b/ whatever the git config says.
+    log = _git(root, "log", "--branches", "--tags", "-p", "-U0", "--no-color", "--no-ext-diff", "--no-textconv",
+               "--src-prefix=a/", "--dst-prefix=b/", "--diff-merges=first-parent", "--format=%x00%H")
     found, added = [], 0
     for commit, path, line in _added_lines(log):
         added += 1
         found += [f"commit {commit[:7]} added to {path}: {finding}" for finding in find_secrets(line, path)]
     # A .env file is reported even when it was empty, or held a key in a shape the patterns miss.
-    for line in _git(root, "log", "--all", "--format=%x00%H", "--name-only", "--diff-filter=A").split("\n"):
+    for line in _git(root, "log", "--branches", "--tags", "--format=%x00%H", "--name-only", "--diff-filter=A").split("\n"):
         if line.startswith("\0"):
             commit = line[1:]
         elif _is_a_dotenv_file(line):

@@ -106,9 +106,8 @@ def test_plugins_no_test_uses_are_not_loaded(pytestconfig):
 
 
 def test_no_proxy_gains_the_loopback_hosts_and_keeps_what_was_there():
-    env = pytest_plugin.no_proxy_for_loopback({"NO_PROXY": "corp.example, 127.0.0.1", "no_proxy": ""})
-    assert env["NO_PROXY"] == "corp.example,127.0.0.1,localhost,::1"
-    assert env["no_proxy"] == "127.0.0.1,localhost,::1"
+    env = pytest_plugin.no_proxy_for_loopback({"NO_PROXY": "corp.example, 127.0.0.1", "no_proxy": "intra.example"})
+    assert env["NO_PROXY"] == env["no_proxy"] == "corp.example,127.0.0.1,intra.example,localhost,::1"
 
 
 def test_with_a_proxy_configured_every_client_still_reaches_the_replay_server_directly(mock_server, monkeypatch):

@@ -76,8 +76,10 @@ class Recorder:
         suffix = request.url.path[len(f"/{deployment}"):]
         url = base + suffix + (f"?{request.url.query}" if request.url.query else "")
         headers = {h: request.headers[h] for h in FORWARDED_HEADERS if h in request.headers}
+        # The notebook names the replay server's deployment (from its environment); the live endpoint has its own
+        # name, or none given (then the endpoint routes by its traffic rules).
+        headers.pop("azureml-model-deployment", None)
         if deployment in self.deployments:
-            # The notebook names the replay server's deployment (from its environment); the live endpoint has its own.
             headers["azureml-model-deployment"] = self.deployments[deployment]
         headers.update({"authorization": f"Bearer {key}", "api-key": key})
         return url, headers, key
