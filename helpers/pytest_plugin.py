@@ -24,6 +24,7 @@ sys.modules.setdefault("rfc3987_syntax", None)
 import pytest
 from jupyter_client.manager import KernelManager
 
+from .config import LOCAL_HOSTS
 from .constants import DEMO_KEY
 
 if TYPE_CHECKING:  # the replay server (starlette, uvicorn) is imported where a worker starts it, not by xdist's controller
@@ -56,14 +57,11 @@ NOTEBOOK_SECONDS_FILE = Path(__file__).resolve().parent.parent / "bench" / "resu
 _server: MockServer | None = None
 
 
-LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
-
-
 def no_proxy_for_loopback(environ: Mapping[str, str] = os.environ) -> dict[str, str]:
     """NO_PROXY and no_proxy with the loopback hosts added to what is already there. With HTTP_PROXY set (venue and
     corporate networks), requests, httpx, curl and the SDKs would otherwise send the replay server's traffic to the proxy."""
     hosts: list[str] = []
-    for host in [*environ.get("NO_PROXY", "").split(","), *environ.get("no_proxy", "").split(","), *LOOPBACK_HOSTS]:
+    for host in [*environ.get("NO_PROXY", "").split(","), *environ.get("no_proxy", "").split(","), *LOCAL_HOSTS]:
         if host.strip() and host.strip() not in hosts:
             hosts.append(host.strip())
     return {"NO_PROXY": ",".join(hosts), "no_proxy": ",".join(hosts)}  # clients differ in which spelling they read

@@ -17,12 +17,8 @@ _spec.loader.exec_module(lab)
 
 
 @pytest.fixture
-def started(monkeypatch, tmp_path):
+def started(live_setup, monkeypatch):
     """No AZURE_INFERENCE_* variables, an empty working folder, and a stand-in for JupyterLab that records what it saw."""
-    for name in [n for n in os.environ if n.startswith("AZURE_INFERENCE")] + ["AZURE_INFERENCE_ENDPOINT", "AZURE_INFERENCE_CREDENTIAL"]:
-        monkeypatch.setenv(name, "")
-        monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)
     seen: list[dict] = []
     monkeypatch.setattr(lab, "jupyter_lab", lambda extra: seen.append({"extra": extra, "endpoint": os.environ.get("AZURE_INFERENCE_ENDPOINT")}) or 0)
     return seen

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import importlib.util
-import os
 import shutil
 from pathlib import Path
 
 import nbformat
-import pytest
 
 from helpers.pytest_plugin import offline_env
 
@@ -19,17 +17,6 @@ _spec.loader.exec_module(run_notebooks)
 
 
 FAKE_KEY = "abcdefghijklmnopqrstuvwxyz012345"  # 32 characters, not a real key
-
-
-@pytest.fixture
-def live_setup(monkeypatch, tmp_path):
-    """No AZURE_INFERENCE_* variables and an empty working folder (so no .env is found); all restored afterwards,
-    including what a .env file loaded by run_notebooks.main adds."""
-    for name in [n for n in os.environ if n.startswith("AZURE_INFERENCE")] + ["AZURE_INFERENCE_ENDPOINT", "AZURE_INFERENCE_CREDENTIAL"]:
-        monkeypatch.setenv(name, "")  # remembers the session's value (or its absence) for the teardown
-        monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
 
 
 def test_a_notebook_needing_an_unset_deployment_is_skipped_against_live_endpoints(live_setup, monkeypatch, capsys):
