@@ -2,7 +2,10 @@
 # JavaScript notebook, node_modules from package-lock.json plus its Jupyter kernel registered in the .venv).
 # The tools each job needs are checked before anything is downloaded.
 PYTHON ?= python3
-PORT    = 8000  # make lab PORT=8001; not read from the environment, where PORT often means something else
+# make lab PORT=8001; not read from the environment, where PORT often means something else
+PORT    = 8000
+# options for jupyter lab: make lab ARGS="--no-browser --ip 0.0.0.0"; not read from the environment either
+ARGS    =
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
@@ -28,9 +31,9 @@ test: check-python check-node check-curl $(STAMP) $(NODE_STAMP)
 	@if [ "$$(git rev-parse --is-shallow-repository 2>/dev/null)" = "true" ]; then git fetch --quiet --unshallow || true; fi
 	$(BIN)/python -m pytest -n 2 --dist loadfile
 
-## lab: JupyterLab with the replay server behind it (port 8000; make lab PORT=8001 for another) and the kernels' environment set
+## lab: JupyterLab with the replay server behind it (port 8000; make lab PORT=8001 for another) and the kernels' environment set; options for Jupyter in ARGS, e.g. make lab ARGS="--no-browser --ip 0.0.0.0"
 lab: check-python check-node check-curl $(STAMP) $(NODE_STAMP)
-	$(BIN)/python scripts/lab.py --replay-port $(PORT)
+	$(BIN)/python scripts/lab.py --replay-port $(PORT) $(ARGS)
 
 ## serve: the replay server alone, in the foreground, on port 8000 or PORT=... (prints one endpoint line per deployment)
 serve: check-python $(STAMP)
@@ -63,7 +66,7 @@ $(NODE_STAMP): package.json package-lock.json scripts/jslab_kernel.js | check-no
 	touch $(NODE_STAMP)
 
 check-python:
-	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11, 5))' 2>/dev/null || { echo "Python 3.11.5 or newer is needed (the pinned packages require it); found: $$($(PYTHON) --version 2>&1 || echo none). Tested with 3.11.7: make ... PYTHON=python3.11"; exit 1; }
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11, 5))' 2>/dev/null || { echo "Python 3.11.5 or newer is needed (the pinned packages require it); found: $$($(PYTHON) --version 2>&1 || echo none). Tested with 3.11.7. Install a newer one (python.org, pyenv or uv python install 3.11) and name it: make ... PYTHON=/path/to/python3.11"; exit 1; }
 
 check-node:
 	@command -v node >/dev/null && command -v npm >/dev/null || { echo "Node.js 20.12+ with npm is needed: notebooks/06_javascript_rest.ipynb runs on it (https://nodejs.org)"; exit 1; }

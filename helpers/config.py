@@ -41,9 +41,10 @@ def offline_hint(prefix: str = "AZURE_INFERENCE") -> str:
     # Only the main deployment's URL is certain here; the server prints one line per deployment for the others.
     example = f" (e.g. http://127.0.0.1:8000/{DEFAULT_MODEL})" if prefix == "AZURE_INFERENCE" else ""
     return (
-        "To run offline instead, use the replay server: 'make lab' and 'make run' start it for you; or run "
-        f"'make serve' (the replay server on port 8000) and set {prefix}_ENDPOINT to the URL it prints for the deployment"
-        f"{example} and {prefix}_CREDENTIAL={DEMO_KEY} (its public demo key)."
+        "To run offline instead, leave AZURE_INFERENCE_ENDPOINT unset, in your shell and in .env (delete the line or "
+        "comment it out): then 'make lab' and 'make run' start the replay server for you. Or run 'make serve' (the "
+        f"replay server on port 8000) and set {prefix}_ENDPOINT to the URL it prints for the deployment{example} and "
+        f"{prefix}_CREDENTIAL={DEMO_KEY} (its public demo key)."
     )
 
 
@@ -111,9 +112,12 @@ def _read(prefix: str, name: str) -> str:
 
 def _check_endpoint(prefix: str, endpoint: str) -> str:
     parsed = urlparse(endpoint)
-    shown = repr(endpoint) if "://" in endpoint else mask(endpoint)  # might be a key put in the wrong variable
+    # Without a scheme or a dot it might be a key put in the wrong variable: masked. A host name is not a secret.
+    shown = repr(endpoint) if "://" in endpoint or "." in endpoint else mask(endpoint)
     if parsed.scheme not in ("http", "https") or not parsed.hostname:
-        raise _fail(prefix, "ENDPOINT", f"must be a URL starting with https://, not {shown}")
+        missing_scheme = "://" not in endpoint and "." in endpoint
+        advice = f" (did you mean 'https://{endpoint}'?)" if missing_scheme else ""
+        raise _fail(prefix, "ENDPOINT", f"must be a URL starting with https://, not {shown}{advice}")
     if any(c.isspace() for c in endpoint):  # e.g. a note after the value in .env, which becomes part of it
         raise _fail(prefix, "ENDPOINT", f"has a space in it: {shown} (in .env, put notes on lines of their own)")
     if parsed.scheme == "http" and parsed.hostname not in LOCAL_HOSTS:
@@ -162,3 +166,28 @@ def load_settings(prefix: str = "AZURE_INFERENCE", dotenv: bool = True) -> Setti
     model = os.environ.get(f"{prefix}_MODEL", "").strip() or DEFAULT_MODEL
     deployment = os.environ.get(f"{prefix}_DEPLOYMENT", "").strip()
     return Settings(endpoint, credential, auth, model, deployment, prefix)
+
+
+def endpoint_problem(settings: Settings, timeout: float = 10.0) -> str | None:
+    """One ``GET /info`` before a long run: why the endpoint cannot be used at all, or ``None``.
+
+    Only two answers stop a run: no answer (a wrong host, no network, a proxy in the way) and, with a key, HTTP
+    401/403 (the key is not this endpoint's). Any other answer means the endpoint is there; the notebooks show
+    what it says. With Microsoft Entra ID no token is sent here: only that the endpoint answers is checked.
+    """
+    import httpx  # here, not at the top: notebooks import this module and never call this
+
+    from .clients import API_VERSION
+
+    headers = {"azureml-model-deployment": settings.deployment} if settings.deployment else {}
+    if settings.auth == "key":
+        headers["Authorization"] = f"Bearer {settings.credential}"
+    try:
+        response = httpx.get(f"{settings.endpoint}/info", params={"api-version": API_VERSION}, headers=headers,
+                             timeout=timeout)
+    except httpx.HTTPError as exc:
+        return f"cannot reach {settings.endpoint}: {exc or type(exc).__name__}"
+    if settings.auth == "key" and response.status_code in (401, 403):
+        return (f"{settings.endpoint} refused the key (HTTP {response.status_code}): check that "
+                f"{settings.prefix}_CREDENTIAL is this endpoint's key")
+    return None

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
 
-from helpers.config import ConfigError, load_settings, read_dotenv
+from helpers.config import OFFLINE_HINT, ConfigError, endpoint_problem, load_settings, read_dotenv
 from helpers.mock import DEMO_KEY, MockServer
 from helpers.pytest_plugin import offline_env
 
@@ -22,12 +23,37 @@ NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 
 
 def jupyter_lab(extra: list[str]) -> int:
-    return subprocess.call([sys.executable, "-m", "jupyter", "lab", "--notebook-dir", str(NOTEBOOKS), *extra])
+    """Run JupyterLab until it exits; on Ctrl+C (or SIGTERM to this script), stop it the way that stops its kernels too.
+
+    SIGTERM makes Jupyter shut its kernels down without asking; killing it outright would leave them running
+    (the JavaScript kernel has no parent to notice it is gone).
+    """
+    lab = subprocess.Popen([sys.executable, "-m", "jupyter", "lab", "--notebook-dir", str(NOTEBOOKS), *extra])
+    try:
+        return lab.wait()
+    except KeyboardInterrupt:
+        lab.terminate()
+        try:
+            lab.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            lab.kill()
+        return 0
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt  # SIGTERM (a process manager, kill) stops JupyterLab and the replay server like Ctrl+C
+
+
+def port_number(text: str) -> int:
+    port = int(text)
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not a port number (0-65535)")
+    return port
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--replay-port", type=int, default=8000, help="port of the replay server (default 8000)")
+    parser.add_argument("--replay-port", type=port_number, default=8000, help="port of the replay server (default 8000)")
     args, extra = parser.parse_known_args(argv)
 
     read_dotenv()  # a .env file counts as much as exported variables; exported ones win
@@ -38,6 +64,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"Cannot use the live endpoint: {exc}", file=sys.stderr)
             return 2
         print(f"JupyterLab will use your live endpoint: {settings.describe()}")
+        if problem := endpoint_problem(settings):  # a warning only: the network may come back while you work
+            print(f"Warning: {problem}. The notebooks will fail until it answers.\n  {OFFLINE_HINT}", file=sys.stderr)
         return jupyter_lab(extra)
     try:
         mock = MockServer(key=DEMO_KEY, port=args.replay_port)
@@ -48,11 +76,9 @@ def main(argv: list[str] | None = None) -> int:
     with mock:
         os.environ.update(offline_env(mock))
         print(f"Replay server on {mock.base_url}; notebooks will use it. Ctrl+C stops both.")
-        try:
-            return jupyter_lab(extra)
-        except KeyboardInterrupt:
-            return 0
+        return jupyter_lab(extra)
 
 
 if __name__ == "__main__":
+    signal.signal(signal.SIGTERM, _interrupt)
     sys.exit(main())

@@ -13,7 +13,9 @@ endpoint.
 from __future__ import annotations
 
 import argparse
+import copy
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -25,7 +27,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 from tqdm import tqdm
 
-from helpers.config import ConfigError, load_settings, read_dotenv
+from helpers.config import OFFLINE_HINT, ConfigError, endpoint_problem, load_settings, read_dotenv
 from helpers.mock import DEMO_KEY, MockServer
 from helpers.pytest_plugin import offline_env
 
@@ -47,7 +49,47 @@ def missing_deployments(nb: nbformat.NotebookNode) -> list[str]:
 QUIET_PYTHON_KERNEL = ["--IPKernelApp.log_level=ERROR"]
 
 
-def run_one(path: Path, out_dir: Path, update: bool, timeout: int) -> tuple[str, float, str]:
+ANSI_CODES = re.compile(r"\x1b\[[0-9;]*m")  # the colours of an IPython traceback
+COMMITTED_PORT = 8000  # the replay server's port in committed outputs: the one 'make lab' and 'make serve' use
+
+
+def for_commit(nb: nbformat.NotebookNode, port: int | None) -> nbformat.NotebookNode:
+    """The executed notebook as it is committed (--update): without what changes from run to run for no reason.
+
+    No execution timestamps. Consecutive prints to one stream become one output (how a stream was split depends on timing; nbval joins them
+    before comparing anyway), and offline, the replay server's port becomes 8000, the one ``make lab`` uses, so that
+    an update shows only real changes in ``git diff``.
+    """
+    nb = copy.deepcopy(nb)
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        cell.metadata.pop("execution", None)  # timestamps left by an earlier run with timing on
+        merged: list = []
+        for output in cell.outputs:
+            if output.output_type == "stream" and merged and merged[-1].output_type == "stream" and merged[-1].name == output.name:
+                merged[-1].text += output.text
+            else:
+                merged.append(output)
+        cell.outputs = merged
+        if port is None:
+            continue
+        for output in cell.outputs:
+            if output.output_type == "stream":
+                output.text = output.text.replace(f"127.0.0.1:{port}", f"127.0.0.1:{COMMITTED_PORT}")
+            for kind, value in output.get("data", {}).items():
+                if isinstance(value, str):
+                    output.data[kind] = value.replace(f"127.0.0.1:{port}", f"127.0.0.1:{COMMITTED_PORT}")
+    return nb
+
+
+def failure_summary(exc: CellExecutionError) -> str:
+    """One line for the summary table: the error's name and the first line of its message, without colour codes."""
+    message = next((line for line in ANSI_CODES.sub("", str(exc.evalue or "")).splitlines() if line.strip(" -")), "")
+    return ANSI_CODES.sub("", f"{exc.ename}: {message}" if exc.ename else message or "cell failed")[:160]
+
+
+def run_one(path: Path, out_dir: Path, update: bool, timeout: int, port: int | None = None) -> tuple[str, float, str]:
     nb = nbformat.read(path, as_version=4)
     if missing := missing_deployments(nb):
         return "skipped", 0.0, f"set {', '.join(missing)} (and its _CREDENTIAL) to run it"
@@ -56,6 +98,7 @@ def run_one(path: Path, out_dir: Path, update: bool, timeout: int) -> tuple[str,
     # "immediate": kill the kernel when done, as nbval does; the default waits up to 1.5 s for it to tear down its imports.
     client = NotebookClient(nb, timeout=timeout, kernel_name=kernel_name, shutdown_kernel="immediate",
                             store_widget_state=False,  # widget model ids are random: keep them out of the file
+                            record_timing=False,  # no execution timestamps in cell metadata: they change every run
                             extra_arguments=QUIET_PYTHON_KERNEL if kernel_name == "python3" else [],
                             resources={"metadata": {"path": str(path.parent)}})
     start = time.perf_counter()
@@ -63,16 +106,14 @@ def run_one(path: Path, out_dir: Path, update: bool, timeout: int) -> tuple[str,
     try:
         client.execute()
     except CellExecutionError as exc:
-        # the last line that says something (a non-Python kernel's error can end with a "-----" rule)
-        lines = [line for line in str(exc).splitlines() if line.strip(" -")]
-        status, detail = "FAILED", (lines[-1] if lines else "cell failed")[:120]
+        status, detail = "FAILED", failure_summary(exc)
     except Exception as exc:  # noqa: BLE001 - a kernel crash or timeout fails this notebook, not the run
         status, detail = "FAILED", f"{type(exc).__name__}: {exc}"[:120]
     seconds = time.perf_counter() - start
     out_dir.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, out_dir / path.name)
     if update and status == "ok":
-        nbformat.write(nb, path)
+        nbformat.write(for_commit(nb, port), path)
     return status, seconds, detail
 
 
@@ -93,6 +134,9 @@ def main(argv: list[str] | None = None) -> int:
         from helpers.mock.__main__ import build_parser, settings_from_args
 
         settings = settings_from_args(build_parser().parse_args(["record"]))  # upstreams from the live variables
+        if os.environ.get("AZURE_INFERENCE_ENDPOINT") and (problem := endpoint_problem(load_settings(dotenv=False))):
+            print(f"Cannot record: {problem}.", file=sys.stderr)
+            return 2
         mock = MockServer(settings).start()
         os.environ.update(offline_env(mock))
         print(f"Recording: {', '.join(settings.upstreams)} through the proxy at {mock.base_url}")
@@ -110,12 +154,15 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         source = f" (from {Path(dotenv_file).name} and the environment)" if dotenv_file else ""
         print(f"Running against the live endpoint{source}: {settings.describe()}")
+        if problem := endpoint_problem(settings):  # one message now, not every notebook failing in turn
+            print(f"Cannot run against the live endpoint: {problem}.\n  {OFFLINE_HINT}", file=sys.stderr)
+            return 2
 
     results = []
     try:
         for path in (bar := tqdm(paths, unit="notebook")):
             bar.set_postfix_str(path.name)
-            results.append((path.name, *run_one(path, args.build_dir, args.update, args.timeout)))
+            results.append((path.name, *run_one(path, args.build_dir, args.update, args.timeout, mock and mock.port)))
     finally:
         if mock:
             mock.stop()

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 from pathlib import Path
 
 import pytest
 
 import helpers
-from helpers.config import ConfigError, Settings, load_settings, mask
+from helpers.config import ConfigError, Settings, endpoint_problem, load_settings, mask
+from helpers.constants import DEMO_KEY
 
 ROOT = Path(__file__).resolve().parents[1]
 KEY = "abcdefghijklmnopqrstuvwxyz012345"  # 32 characters, not a real key
@@ -248,3 +250,40 @@ def test_an_optional_deployment_set_halfway_is_an_error_not_a_skip(clean_env):
     os.environ["AZURE_INFERENCE_GUARD_ENDPOINT"] = ENDPOINT
     with pytest.raises(ConfigError, match="AZURE_INFERENCE_GUARD_CREDENTIAL is not set"):
         helpers.optional_settings("AZURE_INFERENCE_GUARD")
+
+
+# -- endpoint_problem: the one check the scripts make before a live run ----------------------------------
+
+
+def test_endpoint_problem_is_none_for_an_endpoint_that_answers(mock_server):
+    settings = Settings(mock_server.endpoint("Meta-Llama-3.1-405B-Instruct"), DEMO_KEY)
+    assert endpoint_problem(settings) is None
+
+
+def test_endpoint_problem_names_a_refused_key_without_showing_it(mock_server):
+    wrong = "wrongwrongwrongwrongwrongwrong00"
+    problem = endpoint_problem(Settings(mock_server.endpoint("Meta-Llama-3.1-405B-Instruct"), wrong))
+    assert "refused the key (HTTP 401)" in problem and "AZURE_INFERENCE_CREDENTIAL" in problem
+    assert wrong not in problem
+
+
+def test_endpoint_problem_with_entra_id_only_checks_that_the_endpoint_answers(mock_server):
+    # no token is fetched for the check: the replay server's 401 to a request without one is not a problem
+    settings = Settings(mock_server.endpoint("Llama-3.2-3B-Instruct-managed"), auth="entra", deployment="llama-3-2-3b-instruct-1")
+    assert endpoint_problem(settings) is None
+
+
+def test_endpoint_problem_names_an_endpoint_that_does_not_answer():
+    with socket.socket() as closed:  # a port nothing listens on
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    problem = endpoint_problem(Settings(f"http://127.0.0.1:{port}/Meta-Llama-3.1-405B-Instruct", KEY), timeout=5)
+    assert problem.startswith(f"cannot reach http://127.0.0.1:{port}/Meta-Llama-3.1-405B-Instruct")
+
+
+def test_an_endpoint_without_https_is_shown_with_the_fix(clean_env):
+    # a host name is not a secret: shown, with the URL it was meant to be (a bare string could be a key: masked)
+    os.environ.update({"AZURE_INFERENCE_ENDPOINT": "my-llama.eastus2.models.ai.azure.com", "AZURE_INFERENCE_CREDENTIAL": KEY})
+    assert "did you mean 'https://my-llama.eastus2.models.ai.azure.com'?" in _error()
+    os.environ["AZURE_INFERENCE_ENDPOINT"] = KEY
+    assert KEY not in _error()

@@ -70,3 +70,28 @@ def test_jslab_kernel_info_reply_has_status() -> None:
     finally:
         client.stop_channels()
         manager.shutdown_kernel(now=True)
+
+
+def test_jslab_kernel_exits_when_the_process_that_started_it_is_gone(tmp_path) -> None:
+    """A killed JupyterLab must not leave the JavaScript kernel running (tslab itself never checks its parent)."""
+    import os
+    import subprocess
+    import time
+
+    from jupyter_client.connect import write_connection_file
+
+    connection_file, _ = write_connection_file(str(tmp_path / "kernel.json"))
+    kernel = KernelSpecManager().get_kernel_spec("jslab").argv
+    command = " ".join(f"'{part}'" for part in kernel).replace("'{connection_file}'", f"'{connection_file}'")
+    # A shell starts the kernel in the background, prints its pid, waits until the kernel is surely up and exits.
+    script = f"{command} >/dev/null 2>&1 & echo $!; sleep 3"
+    pid = int(subprocess.run(["sh", "-c", script], capture_output=True, text=True, check=True).stdout)
+    deadline = time.monotonic() + 30  # generous: node starts slowly on a busy machine; the check runs every second
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.2)
+    os.kill(pid, 9)
+    pytest.fail("the jslab kernel was still running 30 s after its parent exited")

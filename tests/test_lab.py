@@ -46,3 +46,36 @@ def test_an_unedited_dotenv_stops_before_jupyter_starts(started, tmp_path, capsy
     assert lab.main([]) == 2
     assert "AZURE_INFERENCE_ENDPOINT still holds a placeholder" in capsys.readouterr().err
     assert not started
+
+
+def test_ctrl_c_stops_jupyter_with_sigterm_so_it_shuts_its_kernels_down(monkeypatch):
+    """Killing JupyterLab outright would orphan its kernels; SIGTERM makes it stop them first."""
+    calls: list[str] = []
+
+    class FakeLab:
+        def __init__(self, command):
+            self.waits = 0
+
+        def wait(self, timeout=None):
+            self.waits += 1
+            if self.waits == 1:
+                raise KeyboardInterrupt  # Ctrl+C while JupyterLab runs
+            calls.append(f"wait {timeout}")
+            return -15
+
+        def terminate(self):
+            calls.append("terminate")
+
+        def kill(self):
+            calls.append("kill")
+
+    monkeypatch.setattr(lab.subprocess, "Popen", FakeLab)
+    assert lab.jupyter_lab([]) == 0
+    assert calls == ["terminate", "wait 30"]
+
+
+def test_a_port_out_of_range_is_an_argument_error(started, capsys):
+    with pytest.raises(SystemExit):
+        lab.main(["--replay-port", "99999"])
+    assert "99999 is not a port number (0-65535)" in capsys.readouterr().err
+    assert not started

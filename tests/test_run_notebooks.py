@@ -20,6 +20,7 @@ FAKE_KEY = "abcdefghijklmnopqrstuvwxyz012345"  # 32 characters, not a real key
 
 
 def test_a_notebook_needing_an_unset_deployment_is_skipped_against_live_endpoints(live_setup, monkeypatch, capsys):
+    monkeypatch.setattr(run_notebooks, "endpoint_problem", lambda settings: None)  # as if example.invalid answered
     monkeypatch.setenv("AZURE_INFERENCE_ENDPOINT", "https://example.invalid")  # "live": no replay server started
     monkeypatch.setenv("AZURE_INFERENCE_CREDENTIAL", FAKE_KEY)
     code = run_notebooks.main([str(ROOT / "notebooks" / "07_vision.ipynb"), "--build-dir", str(live_setup / "out")])
@@ -30,13 +31,26 @@ def test_a_notebook_needing_an_unset_deployment_is_skipped_against_live_endpoint
     assert FAKE_KEY not in out
 
 
-def test_a_live_endpoint_in_dotenv_is_used_as_the_readme_says(live_setup, capsys):
+def test_a_live_endpoint_in_dotenv_is_used_as_the_readme_says(live_setup, monkeypatch, capsys):
+    monkeypatch.setattr(run_notebooks, "endpoint_problem", lambda settings: None)  # as if example.invalid answered
     (live_setup / ".env").write_text(f"AZURE_INFERENCE_ENDPOINT=https://example.invalid\nAZURE_INFERENCE_CREDENTIAL={FAKE_KEY}\n")
     code = run_notebooks.main([str(ROOT / "notebooks" / "07_vision.ipynb"), "--build-dir", str(live_setup / "out")])
     out = capsys.readouterr().out
     assert code == 0
     assert "Running against the live endpoint (from .env and the environment): https://example.invalid" in out
     assert "replay server" not in out and "skipped" in out
+
+
+def test_an_endpoint_that_does_not_answer_stops_the_run_before_any_notebook(live_setup, monkeypatch, capsys):
+    monkeypatch.setenv("AZURE_INFERENCE_ENDPOINT", "https://example.invalid")  # .invalid never resolves
+    monkeypatch.setenv("AZURE_INFERENCE_CREDENTIAL", FAKE_KEY)
+    code = run_notebooks.main([str(ROOT / "notebooks" / "12_interactive_chat_widget.ipynb"), "--build-dir", str(live_setup / "out")])
+    captured = capsys.readouterr()
+    assert code == 2
+    assert "Cannot run against the live endpoint: cannot reach https://example.invalid" in captured.err
+    assert "leave AZURE_INFERENCE_ENDPOINT unset" in captured.err
+    assert FAKE_KEY not in captured.out + captured.err
+    assert not (live_setup / "out").exists()  # no notebook ran
 
 
 def test_an_unedited_dotenv_stops_the_run_with_one_clear_error(live_setup, capsys):
@@ -107,3 +121,27 @@ def test_with_only_the_main_deployment_notebooks_say_what_to_set_and_run_to_the_
         executed = nbformat.read(out_dir / name, as_version=4)
         printed = "".join(o.get("text", "") for c in executed.cells if c.cell_type == "code" for o in c.outputs)
         assert "skipped: set AZURE_INFERENCE_" in printed, f"{name} did not say which deployment to set"
+
+
+def test_for_commit_leaves_out_what_changes_from_run_to_run():
+    from nbformat.v4 import new_code_cell, new_notebook, new_output
+
+    cell = new_code_cell("print(endpoint)", metadata={"execution": {"shell.execute_reply": "2026-11-27T05:20:09Z"}})
+    cell.outputs = [new_output("stream", name="stdout", text="http://127.0.0.1:41234/Meta-Llama-3.1-405B-Instruct\n"),
+                    new_output("stream", name="stdout", text="second print\n"),
+                    new_output("stream", name="stderr", text="a warning\n"),
+                    new_output("execute_result", data={"text/plain": "'http://127.0.0.1:41234'"}, execution_count=1)]
+    committed = run_notebooks.for_commit(new_notebook(cells=[cell]), port=41234)
+    outputs = committed.cells[0].outputs
+    assert [o.output_type for o in outputs] == ["stream", "stream", "execute_result"]
+    assert outputs[0].text == "http://127.0.0.1:8000/Meta-Llama-3.1-405B-Instruct\nsecond print\n"
+    assert outputs[2].data["text/plain"] == "'http://127.0.0.1:8000'"
+    assert "execution" not in committed.cells[0].metadata
+    assert cell.outputs[0].text.startswith("http://127.0.0.1:41234"), "the executed copy must stay as it ran"
+
+
+def test_a_failed_notebook_is_summed_up_in_one_readable_line():
+    from nbclient.exceptions import CellExecutionError
+
+    exc = CellExecutionError("traceback", "HTTPError", "\x1b[31m502 Server Error: Bad Gateway\x1b[39m\nmore detail")
+    assert run_notebooks.failure_summary(exc) == "HTTPError: 502 Server Error: Bad Gateway"
