@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from helpers.mock import DEMO_KEY
+from helpers.config import mask
+from helpers.mock import DEMO_KEY, MockSettings
 from helpers.mock.__main__ import build_parser, settings_from_args
 from helpers.mock.app import load_deployments
 
@@ -135,10 +136,12 @@ def test_key_from_azure_inference_credential_and_a_quiet_stream_cut():
     stderr = "".join(server.stderr)
     assert TEST_KEY not in "".join(server.lines) + stderr, "the key is never printed"
     assert "stream cut after 2 chunks" in stderr
+    assert f"accepting the key from AZURE_INFERENCE_CREDENTIAL ({mask(TEST_KEY)}), not the demo key" in stderr
     assert "Traceback" not in stderr and "Exception in ASGI application" not in stderr, stderr[-2000:]
 
 
 def test_serve_with_the_demo_key_by_default(served):
+    assert "not the demo key" not in "".join(served.stderr)
     assert served.chat(SMALL, key="wrong").status_code == 401
     assert requests.get(served.endpoints[BIG] + "/info", headers={"api-key": DEMO_KEY}, timeout=10).status_code == 200
 
@@ -246,3 +249,48 @@ def test_record_names_a_malformed_live_variable_before_it_starts(monkeypatch, tm
     monkeypatch.setenv("AZURE_INFERENCE_CREDENTIAL", TEST_KEY)
     with pytest.raises(SystemExit, match="AZURE_INFERENCE_ENDPOINT still holds a placeholder"):
         settings_from_args(build_parser().parse_args(["record"]))
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--fault-rate", "1", "--fault-statuses", ","], "argument --fault-statuses: must list at least one HTTP status"),
+    (["--fault-statuses", "99"], "argument --fault-statuses: must be HTTP error statuses from 400 to 599, not 99"),
+    (["--fault-statuses", "500,1000"], "argument --fault-statuses: must be HTTP error statuses from 400 to 599, not 1000"),
+    (["--fault-statuses", "200"], "argument --fault-statuses: must be HTTP error statuses from 400 to 599, not 200"),
+    (["--rpm", "-1"], "argument --rpm: must be a whole number >= 0, not -1"),
+    (["--tpm", "-5"], "argument --tpm: must be a whole number >= 0, not -5"),
+    (["--rpm", "many"], "argument --rpm: expected a whole number, got 'many'"),
+    (["--cut-stream-after", "-1"], "argument --cut-stream-after: must be a whole number >= 0, not -1"),
+    (["--fault-rate", "1.5"], "argument --fault-rate: must be a number from 0 to 1, not 1.5"),
+    (["--fault-rate", "nan"], "argument --fault-rate: must be a number from 0 to 1, not nan"),
+    (["--quota-window", "0"], "argument --quota-window: must be a finite number > 0, not 0.0"),
+    (["--latency-ms", "inf"], "argument --latency-ms: must be a finite number >= 0, not inf"),
+    (["--fault-retry-after", "-1"], "argument --fault-retry-after: must be a finite number >= 0, not -1.0"),
+])
+def test_values_that_would_break_every_request_are_refused_with_a_clear_message(capsys, args, message):
+    with pytest.raises(SystemExit) as exited:
+        build_parser().parse_args(["serve", *args])
+    assert exited.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("overrides, message", [
+    ({"fault_rate": 1, "fault_statuses": ()}, "MockSettings.fault_statuses must list at least one HTTP status"),
+    ({"fault_statuses": (1000,)}, "MockSettings.fault_statuses must be HTTP error statuses from 400 to 599, not 1000"),
+    ({"fault_statuses": (200,)}, "MockSettings.fault_statuses must be HTTP error statuses from 400 to 599, not 200"),
+    ({"rpm": -1}, "MockSettings.rpm must be a whole number >= 0, not -1"),
+    ({"cut_stream_after": -1}, "MockSettings.cut_stream_after must be a whole number >= 0, not -1"),
+    ({"fault_rate": 1.5}, "MockSettings.fault_rate must be a number from 0 to 1, not 1.5"),
+    ({"body_timeout_seconds": 0}, "MockSettings.body_timeout_seconds must be a finite number > 0, not 0"),
+    ({"max_body_bytes": 0}, "MockSettings.max_body_bytes must be a whole number >= 1, not 0"),
+])
+def test_mock_settings_refuse_the_same_values(overrides, message):
+    with pytest.raises(ValueError) as refused:
+        MockSettings(**overrides)
+    assert str(refused.value) == message
+
+
+def test_the_limits_themselves_are_accepted():
+    args = build_parser().parse_args(["serve", "--rpm", "0", "--tpm", "0", "--cut-stream-after", "0", "--fault-rate", "1",
+                                      "--fault-statuses", "400,599", "--latency-ms", "0", "--fault-retry-after", "0"])
+    s = settings_from_args(args)
+    assert (s.rpm, s.tpm, s.cut_stream_after, s.fault_rate, s.fault_statuses, s.latency_ms) == (0, 0, 0, 1.0, (400, 599), 0.0)

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import socket
@@ -156,7 +157,7 @@ def test_messages_are_required(mock_server, body, field):
     ("temperature", 1.5), ("temperature", -0.1), ("top_p", 2), ("top_p", -1),
     ("presence_penalty", 2.5), ("frequency_penalty", -3), ("max_tokens", -1),
     ("temperature", "hot"), ("temperature", True), ("stop", "<|endoftext|>"), ("stop", []), ("stop", [1]),
-    ("stream", "yes"),
+    ("stream", "yes"), ("seed", "abc"), ("seed", {"a": 1}), ("seed", True), ("seed", 1.5),
 ])
 def test_out_of_range_values_get_422(mock_server, field, value):
     r = chat(mock_server, {"messages": MESSAGES, field: value})
@@ -168,7 +169,7 @@ def test_out_of_range_values_get_422(mock_server, field, value):
 
 
 @pytest.mark.parametrize("field, value", [("temperature", 0), ("temperature", 1), ("top_p", 0), ("presence_penalty", -2),
-                                          ("frequency_penalty", 2), ("max_tokens", 0)])
+                                          ("frequency_penalty", 2), ("max_tokens", 0), ("seed", 0), ("seed", -7)])
 def test_boundary_values_pass_the_rules(mock_server, field, value):
     assert chat(mock_server, {"messages": MESSAGES, field: value}).status_code == 404  # past the rules, no recording
 
@@ -216,6 +217,11 @@ IMAGE = {"type": "image_url", "image_url": {"url": "https://example.com/a.png"}}
     ({"tools": []}, "tools"),
     ({"tools": "abc"}, "tools"),
     ({"tools": ["abc"]}, "tools"),
+    ({"tools": [{}]}, "tools"),
+    ({"tools": [{"type": "function"}]}, "tools"),
+    ({"tools": [{"type": "function", "function": {"description": "no name"}}]}, "tools"),
+    ({"tools": [{"type": "retrieval", "function": {"name": "f"}}]}, "tools"),
+    ({"tools": [{"type": "function", "function": {"name": "f"}}, {}]}, "tools"),
     ({"tool_choice": "sometimes"}, "tool_choice"),
     ({"tool_choice": {"type": "function"}}, "tool_choice"),
     ({"tool_choice": ["auto"]}, "tool_choice"),
@@ -434,3 +440,103 @@ def test_a_long_unmatched_prompt_gets_its_404_quickly(mock_server):
     assert r.status_code == 404 and r.json()["error"]["closest"]
     assert time.monotonic() - started < 10  # generous; typically well under a second
     _still_serving(mock_server)
+
+
+# -- heavy bodies, stalled uploads, and what --log-requests prints --------------------------------
+
+@pytest.mark.parametrize("extra", [
+    {"logit_bias": [0] * 100_001},  # wide: counted once parsed
+    {"logit_bias": [[[[]]]] * 40_000},  # many small nested arrays (120,000 lists), like the reported 8 MB body but smaller
+    {"logit_bias": {str(i): 0 for i in range(50_001)}},  # keys count too
+], ids=["wide", "nested", "keys"])
+def test_a_body_with_too_many_json_values_gets_a_json_400(mock_server, extra):
+    from helpers.mock.app import MAX_JSON_NODES
+
+    r = chat(mock_server, {"messages": MESSAGES, **extra}, PASS)  # pass-through: without the cap it would be matched (404)
+    assert r.status_code == 400, r.text[:300]
+    assert r.json()["error"]["code"] == "InvalidJson"
+    assert f"more than {MAX_JSON_NODES}" in r.json()["error"]["message"]
+    _still_serving(mock_server)
+
+
+def test_a_body_of_that_many_arrays_is_refused_before_it_is_parsed(monkeypatch):
+    """Parsing millions of arrays holds the GIL for seconds, in a worker thread too: the bound comes first."""
+    from helpers.mock import app as app_module
+
+    parsed = []
+    monkeypatch.setattr(app_module, "_unechoable", lambda body: parsed.append(body))  # called on every parsed body
+    answer = app_module.parse_body(b'{"messages": [], "seed": [' + b",".join([b"[[[[]]]]"] * 30_000) + b"]}")
+    assert not parsed and answer.status_code == 400
+    assert json.loads(answer.body)["error"]["code"] == "InvalidJson"
+
+
+def test_brackets_and_colons_in_a_prompt_of_ordinary_length_are_fine(mock_server):
+    prompt = 'Explain this JSON: {"a": [1, {"b": [2, 3]}]} ' * 2_000  # 14,000 brackets and colons
+    assert answered_by(mock_server, {"messages": [SYSTEM, {"role": "user", "content": prompt}]}) is None  # a 404, not a 400
+
+
+def _on_event_loop() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
+def test_large_bodies_are_parsed_checked_and_matched_off_the_event_loop(monkeypatch):
+    """A heavy body must not stall other clients: its parsing, rules and lookup run in a worker thread."""
+    from helpers.mock import app as app_module
+    from helpers.mock.recordings import RecordingStore
+
+    on_loop: dict[str, list[bool]] = {}
+
+    def spy(name, fn):
+        def wrapper(*args):
+            on_loop.setdefault(name, []).append(_on_event_loop())
+            return fn(*args)
+        return wrapper
+
+    monkeypatch.setattr(app_module, "parse_body", spy("parse", app_module.parse_body))
+    monkeypatch.setattr(app_module.ReplayServer, "_checked_body", spy("rules", app_module.ReplayServer._checked_body))
+    monkeypatch.setattr(RecordingStore, "find", spy("find", RecordingStore.find))
+    large = {"messages": [SYSTEM, {"role": "user", "content": "x" * (app_module.OFF_LOOP_BYTES + 1)}]}
+    with MockServer() as mock:
+        assert answered_by(mock, {"messages": MESSAGES}) == BASIC  # small: on the loop, where it is cheapest
+        assert answered_by(mock, large) is None
+    assert on_loop == {"parse": [True, False], "rules": [True, False], "find": [True, False]}
+
+
+def test_a_stalled_upload_gets_a_json_408_and_its_connection_closed():
+    request = (
+        f"POST /{BIG}/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {DEMO_KEY}\r\n"
+        "Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"messages\": ["  # 14 of the 1000 bytes, then nothing
+    ).encode()
+    with MockServer(body_timeout_seconds=0.2) as mock:
+        with socket.create_connection(("127.0.0.1", mock.port), timeout=20) as sock:
+            sock.sendall(request)
+            answer = b""
+            while chunk := sock.recv(65536):  # to the end: the server closes the connection after its answer
+                answer += chunk
+        _still_serving(mock)
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 408 "), head
+    assert json.loads(body)["error"]["code"] == "RequestTimeout"
+    assert MockSettings().body_timeout_seconds == 30.0
+
+
+def test_log_requests_prints_a_short_summary_never_an_extra_parameters_value(caplog):
+    planted = "sk-test-SECRET123456789"  # looks like a key, in an extra parameter
+    prompt = "Tell me about " + "very " * 100_000 + "long prompts."  # 500 kB
+    body = {"messages": [SYSTEM, {"role": "user", "content": prompt}], "temperature": 0.5,
+            "api_key": planted, "metadata": {"note": planted}, "x" * 5000: 1}
+    with MockServer(log_requests=True) as mock:  # configures uvicorn's loggers: capture from here on
+        with caplog.at_level(logging.INFO, logger="helpers.mock"):
+            assert answered_by(mock, body, PASS) is None
+            assert answered_by(mock, {"messages": MESSAGES}) == BASIC
+    lines = [r.getMessage() for r in caplog.records]
+    assert all(planted not in line and "very " * 40 not in line for line in lines), lines
+    assert all(len(line) < 500 for line in lines), [len(line) for line in lines]
+    [unmatched] = [line for line in lines if "no recording for" in line]
+    assert "'Tell me about very very" in unmatched and "temperature=0.5" in unmatched
+    assert "api_key" in unmatched and "metadata" in unmatched, "the names of extra parameters help; their values never appear"
+    assert any(line.endswith(f"-> {BASIC}") for line in lines)

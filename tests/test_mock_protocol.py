@@ -71,7 +71,7 @@ def test_each_deployment_has_its_own_recordings(mock_server):
 
 @pytest.mark.parametrize("method, path, status", [
     ("GET", "/nope/info", 404),
-    ("POST", f"/nope/chat/completions", 404),
+    ("POST", "/nope/chat/completions", 404),
     ("GET", "/", 404),
     ("POST", f"/{BIG}/completions", 404),
     ("GET", f"/{BIG}/chat/completions", 405),
@@ -85,6 +85,18 @@ def test_routing_errors_are_json(mock_server, method, path, status):
     assert r.status_code == status
     assert r.json()["error"]["message"]
     assert r.headers["x-ms-error-code"] == r.json()["error"]["code"]
+
+
+@pytest.mark.parametrize("method, path, allowed", [
+    ("GET", f"/{BIG}/chat/completions", {"POST"}),
+    ("DELETE", f"/{BIG}/v1/chat/completions", {"POST"}),
+    ("POST", f"/{BIG}/info", {"GET", "HEAD"}),
+])
+def test_405_names_the_allowed_methods(mock_server, method, path, allowed):
+    """RFC 9110: a 405 must carry an Allow header."""
+    r = requests.request(method, mock_server.base_url + path, headers=AUTH, timeout=5)
+    assert r.status_code == 405 and r.json()["error"]["code"] == "MethodNotAllowed"
+    assert {m.strip() for m in r.headers["allow"].split(",")} == allowed
 
 
 # -- authentication -------------------------------------------------------------------------------

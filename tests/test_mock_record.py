@@ -9,6 +9,7 @@ credential; a fresh replay server on them must then give every client the same a
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -148,3 +149,110 @@ def test_record_mode_sends_the_live_deployment_name_and_keeps_a_404_out_of_recor
     assert reply.status_code == 404
     assert "live-deployment-7" in reply.json()["error"]["message"], "the upstream saw the live deployment's name"
     assert not list(recorded.rglob("*.json")), "a 404 was recorded"
+
+
+# -- malformed requests, answers the service would never send, and extra parameters ---------------
+
+def test_recording_filename_takes_any_body():
+    from helpers.mock.proxy import recording_filename
+
+    for body in ({}, {"messages": {"a": 1}}, {"messages": 5}, {"messages": []}, {"messages": ["hi"]},
+                 {"messages": [{"role": "user", "content": 5}]}, {"messages": [{"role": "user", "content": [{"type": "text", "text": None}]}]}):
+        assert re.fullmatch(r"request-json-[0-9a-f]{8}\.json", recording_filename(body)), body
+    mixed = [{"type": "text", "text": "Hello, world"}, {"type": "text", "text": None}, "stray", {"type": "image_url"}]
+    assert recording_filename({"messages": [{"role": "user", "content": mixed}], "stream": True}).startswith("hello-world-stream-")
+
+
+def test_record_mode_passes_on_the_live_answer_to_malformed_requests_never_a_500(tmp_path, upstream_dir):
+    bodies = [{"messages": {"a": 1}}, {"messages": 5}, {"messages": [{"role": "user", "content": [{"type": "text", "text": None}]}]}]
+    with MockServer(key=UPSTREAM_KEY, recordings_dir=upstream_dir) as upstream:
+        upstreams = {DEPLOYMENT: (upstream.endpoint(DEPLOYMENT), UPSTREAM_KEY)}
+        with MockServer(MockSettings(upstreams=upstreams, recordings_dir=tmp_path / "rec")) as proxy:
+            for body in bodies:
+                r = requests.post(proxy.endpoint(DEPLOYMENT) + "/chat/completions", json=body, headers={"api-key": DEMO_KEY}, timeout=10)
+                assert r.status_code == 422 and r.json()["code"] == "invalid_value", (body, r.status_code, r.text[:300])
+    _assert_no_credentials(tmp_path / "rec")
+
+
+def test_record_mode_writes_what_replay_matches_with_extra_parameters_drop(tmp_path, upstream_dir):
+    """Under ``drop`` the service ignores ``best_of``, and so does matching: the recording must not hold it."""
+    recorded = tmp_path / "recorded"
+    drop = {"api-key": DEMO_KEY, "extra-parameters": "drop"}
+    body = {"messages": MESSAGES, "best_of": 3}
+    with MockServer(key=UPSTREAM_KEY, recordings_dir=upstream_dir) as upstream:
+        upstreams = {DEPLOYMENT: (upstream.endpoint(DEPLOYMENT), UPSTREAM_KEY)}
+        with MockServer(MockSettings(upstreams=upstreams, recordings_dir=recorded)) as proxy:
+            assert requests.post(proxy.endpoint(DEPLOYMENT) + "/chat/completions", json=body, headers=drop, timeout=10).status_code == 200
+    [path] = (recorded / DEPLOYMENT).glob("*.json")
+    assert json.loads(path.read_text(encoding="utf-8"))["request"]["body"] == {"messages": MESSAGES}
+    with MockServer(recordings_dir=recorded) as replay:
+        r = requests.post(replay.endpoint(DEPLOYMENT) + "/chat/completions", json=body, headers=drop, timeout=10)
+    assert r.status_code == 200, r.text[:300]
+    assert r.headers["x-replay-recording"] == f"{DEPLOYMENT}/{path.stem}"
+
+
+CHUNK = {"id": "c1", "object": "chat.completion.chunk", "created": 1, "model": DEPLOYMENT,
+         "choices": [{"index": 0, "delta": {"role": "assistant", "content": "Hi"}, "finish_reason": None}]}
+
+
+def _sse(*payloads: str) -> bytes:
+    return "".join(f"data: {p}\n\n" for p in payloads).encode()
+
+
+# What a fake live endpoint answers, by test case: (status, content type, body).
+FAKE_ANSWERS = {
+    "html-200": (200, "text/html", b"<html><body>Sign in to continue</body></html>"),
+    "html-503": (503, "text/html", b"<html><body>Service Unavailable</body></html>"),
+    "stream-without-done": (200, "text/event-stream", _sse(json.dumps(CHUNK))),
+    "stream-with-a-malformed-line": (200, "text/event-stream", _sse(json.dumps(CHUNK), "{not json", "[DONE]")),
+    "stream-whole": (200, "text/event-stream", _sse(json.dumps(CHUNK), "[DONE]")),
+}
+
+
+@pytest.fixture
+def fake_live_proxy(tmp_path):
+    """A recording proxy whose live endpoint answers ``FAKE_ANSWERS[case]``, the case named in the request's last message."""
+    import httpx
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        case = json.loads(request.content)["messages"][-1]["content"]
+        status, ctype, content = FAKE_ANSWERS[case]
+        return httpx.Response(status, headers={"content-type": ctype}, content=content)
+
+    settings = MockSettings(upstreams={DEPLOYMENT: (f"http://live.invalid/{DEPLOYMENT}", UPSTREAM_KEY)}, recordings_dir=tmp_path / "rec")
+    proxy = MockServer(settings)
+    proxy.replay.recorder.client = httpx.AsyncClient(transport=httpx.MockTransport(answer))
+    with proxy:
+        yield proxy
+
+
+def _ask(proxy, case: str, stream: bool) -> requests.Response:
+    body = {"messages": [{"role": "user", "content": case}], "stream": stream}
+    return requests.post(proxy.endpoint(DEPLOYMENT) + "/chat/completions", json=body, headers={"api-key": DEMO_KEY}, timeout=10)
+
+
+def _written(proxy) -> list[str]:
+    return sorted(p.name for p in proxy.settings.recordings_dir.rglob("*.json"))
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_record_mode_passes_on_a_non_json_answer_as_a_json_error_and_writes_nothing(fake_live_proxy, stream):
+    ok = _ask(fake_live_proxy, "html-200", stream)
+    assert ok.status_code == 502, "a 200 that is not JSON is a broken upstream, not an answer"
+    assert ok.headers["content-type"] == "application/json" and ok.json()["error"]["code"] == "NonJsonAnswer"
+    assert "Sign in to continue" in ok.json()["error"]["message"]
+    failed = _ask(fake_live_proxy, "html-503", stream)
+    assert failed.status_code == 503 and failed.json()["error"]["code"] == "NonJsonAnswer"
+    assert _written(fake_live_proxy) == []
+
+
+def test_record_mode_relays_incomplete_or_malformed_streams_but_writes_only_whole_ones(fake_live_proxy):
+    without_done = _ask(fake_live_proxy, "stream-without-done", stream=True)
+    assert without_done.status_code == 200 and without_done.text == _sse(json.dumps(CHUNK)).decode()
+    malformed = _ask(fake_live_proxy, "stream-with-a-malformed-line", stream=True)  # relayed whole, as it came
+    assert malformed.status_code == 200 and malformed.text.endswith("data: {not json\n\ndata: [DONE]\n\n")
+    assert _written(fake_live_proxy) == []
+    whole = _ask(fake_live_proxy, "stream-whole", stream=True)
+    assert whole.status_code == 200 and whole.text.endswith("data: [DONE]\n\n")
+    [name] = _written(fake_live_proxy)  # the same proxy writes a whole stream: the cases above were refused, not lost
+    assert name.startswith("stream-whole-stream-")

@@ -12,18 +12,44 @@ import os
 import socket
 import sys
 from pathlib import Path
+from typing import Any, Callable
 
 import uvicorn
 
-from ..config import ConfigError, load_settings, read_dotenv
+from ..config import ConfigError, load_settings, mask, read_dotenv
+from . import setting_checks
 from .app import DATA_DIR, DEMO_KEY, MockSettings, ReplayServer, load_deployments
 
 
 def _statuses(text: str) -> tuple[int, ...]:
     try:
-        return tuple(int(s) for s in text.split(",") if s.strip())
+        statuses = tuple(int(s) for s in text.split(",") if s.strip())
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected comma-separated HTTP statuses, got {text!r}") from None
+    try:
+        return setting_checks.error_statuses(statuses)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _checked(parse: Callable[[str], Any], check: Callable[[Any], Any], expected: str) -> Callable[[str], Any]:
+    """An argparse ``type``: ``parse`` the text, then ``check`` the value (see ``setting_checks``)."""
+    def convert(text: str) -> Any:
+        try:
+            value = parse(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
+        try:
+            return check(value)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+    return convert
+
+
+_count = _checked(int, setting_checks.count, "a whole number")
+_share = _checked(float, setting_checks.share, "a number from 0 to 1")
+_duration = _checked(float, setting_checks.duration, "a number")
+_positive_duration = _checked(float, lambda v: setting_checks.duration(v, zero_allowed=False), "a number")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -33,7 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--port", type=int, default=8000, help="port on 127.0.0.1 (0 picks a free one; default 8000)")
     common.add_argument("--recordings", type=Path, default=DATA_DIR / "recordings", help="recordings folder (default data/recordings)")
-    common.add_argument("--log-requests", action="store_true", help="log each chat request and the recording that answered it (never headers)")
+    common.add_argument("--log-requests", action="store_true", help="log each chat request and the recording that answered it "
+                        "(a short summary: never headers, whole prompts or values of extra parameters)")
 
     serve = sub.add_parser(
         "serve", parents=[common], help="replay recordings", formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -43,16 +70,16 @@ def build_parser() -> argparse.ArgumentParser:
         f"    {DEMO_KEY}\n"
         "The managed-compute deployment also accepts the offline Entra ID stand-in token.",
     )
-    serve.add_argument("--rpm", type=int, default=1000, help="requests per minute per deployment before 429 (0 = off; default 1000, as documented)")
-    serve.add_argument("--tpm", type=int, default=200_000, help="tokens per minute per deployment before 429 (0 = off; default 200000, as documented)")
-    serve.add_argument("--quota-window", type=float, default=60.0, help="length in seconds of the quota window (default 60)")
+    serve.add_argument("--rpm", type=_count, default=1000, help="requests per minute per deployment before 429 (0 = off; default 1000, as documented)")
+    serve.add_argument("--tpm", type=_count, default=200_000, help="tokens per minute per deployment before 429 (0 = off; default 200000, as documented)")
+    serve.add_argument("--quota-window", type=_positive_duration, default=60.0, help="length in seconds of the quota window (default 60)")
     serve.add_argument("--no-retry-after", action="store_true", help="send 429s without Retry-After / retry-after-ms headers, as the service may")
-    serve.add_argument("--fault-rate", type=float, default=0.0, help="share of chat requests answered with an injected error (0..1)")
-    serve.add_argument("--fault-retry-after", type=float, default=1.0, help="seconds an injected 429 asks to wait (default 1)")
-    serve.add_argument("--fault-statuses", type=_statuses, default=(429, 500, 503), help="statuses to inject, comma-separated (default 429,500,503)")
-    serve.add_argument("--latency-ms", type=float, default=0.0, help="delay added before every chat answer")
+    serve.add_argument("--fault-rate", type=_share, default=0.0, help="share of chat requests answered with an injected error (0..1)")
+    serve.add_argument("--fault-retry-after", type=_duration, default=1.0, help="seconds an injected 429 asks to wait (default 1)")
+    serve.add_argument("--fault-statuses", type=_statuses, default=(429, 500, 503), help="statuses to inject, comma-separated, each 400-599 (default 429,500,503)")
+    serve.add_argument("--latency-ms", type=_duration, default=0.0, help="delay added before every chat answer")
     serve.add_argument("--replay-timing", action="store_true", help="stream chunks at the gaps they were recorded with")
-    serve.add_argument("--cut-stream-after", type=int, default=0, help="drop the connection after N chunks of every stream (0 = never)")
+    serve.add_argument("--cut-stream-after", type=_count, default=0, help="drop the connection after N chunks of every stream (0 = never)")
     serve.add_argument("--seed", type=int, default=None, help="seed for fault injection, for repeatable runs")
 
     sub.add_parser(
@@ -62,8 +89,9 @@ def build_parser() -> argparse.ArgumentParser:
         "env_prefix in data/deployments.json (AZURE_INFERENCE_ENDPOINT for Meta-Llama-3.1-405B-Instruct,\n"
         "and so on). Clients talk to the proxy with the demo key\n"
         f"    {DEMO_KEY}\n"
-        "The live key stays in this process and is never written. Rate limits, server errors and\n"
-        "streams that break off are passed on to the client but not recorded.",
+        "The live key stays in this process and is never written. Rate limits, server errors, answers\n"
+        "that are not JSON and streams that break off or lack their closing [DONE] are passed on to the\n"
+        "client but not recorded.",
     )
     return parser
 
@@ -119,6 +147,9 @@ def main(argv: list[str] | None = None) -> None:
         print(f"endpoint {name} http://127.0.0.1:{port}/{name}", flush=True)
     mode = "recording through to live endpoints" if settings.upstreams else f"{len(replay.store)} recordings"
     print(f"replay server on 127.0.0.1:{port}, {mode}; Ctrl+C stops it", file=sys.stderr, flush=True)
+    if settings.key != DEMO_KEY:  # an exported key is easy to forget: say which one clients must send (masked)
+        print(f"accepting the key from AZURE_INFERENCE_CREDENTIAL ({mask(settings.key)}), not the demo key",
+              file=sys.stderr, flush=True)
     server.run(sockets=[sock])
 
 

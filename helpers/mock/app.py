@@ -20,7 +20,7 @@ import logging
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, AsyncIterator
+from typing import Any, AsyncIterator, Callable, TypeVar
 
 import anyio
 from starlette.applications import Starlette
@@ -30,11 +30,13 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from ..constants import DEMO_KEY, STAND_IN_ENTRA_TOKEN  # re-exported: helpers.mock.DEMO_KEY
-from . import errors, rules
+from . import errors, rules, setting_checks
 from .quota import Faults, Quota
-from .recordings import Recording, RecordingStore, match_key
+from .recordings import Recording, RecordingStore
+from .summary import request_summary
 
 log = logging.getLogger("helpers.mock")
+T = TypeVar("T")
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA_DIR = ROOT / "data"
@@ -42,6 +44,13 @@ MAX_BODY_BYTES = 8 * 1024 * 1024
 # Matching, error bodies that echo the input and record mode all walk the body recursively, and
 # Python's stack holds about 1,000 levels in all: a body nested deeper than this is refused up front.
 MAX_JSON_DEPTH = 100
+# Every value, key and container counts. The recorded requests hold a few dozen; a body of millions (8 MB of
+# "[]") would keep parsing, rules, matching and the closest-recording search busy for seconds: refused up front.
+MAX_JSON_NODES = 100_000
+# Bodies larger than this are parsed, checked and matched in a worker thread, so that one heavy request does not
+# stall every other client; smaller ones (nearly all) are handled on the event loop, where that costs less than a
+# thread hop.
+OFF_LOOP_BYTES = 16 * 1024
 
 
 @dataclass
@@ -82,10 +91,27 @@ class MockSettings:
     cut_stream_after: int = 0
     seed: int | None = None
     max_body_bytes: int = MAX_BODY_BYTES
+    body_timeout_seconds: float = 30.0  # a client that has not sent its whole body by then gets a 408
     log_requests: bool = False
     upstreams: dict[str, tuple[str, str]] = field(default_factory=dict)  # record mode: name -> (url, key)
     # record mode, managed compute: name -> the live endpoint's deployment, sent upstream as azureml-model-deployment
     upstream_deployments: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        """Refuse values that would break every request (see ``setting_checks``), naming the setting."""
+        checks = {
+            "rpm": setting_checks.count, "tpm": setting_checks.count, "cut_stream_after": setting_checks.count,
+            "quota_window_seconds": lambda v: setting_checks.duration(v, zero_allowed=False),
+            "fault_rate": setting_checks.share, "fault_statuses": setting_checks.error_statuses,
+            "fault_retry_after_seconds": setting_checks.duration, "latency_ms": setting_checks.duration,
+            "max_body_bytes": setting_checks.positive_count,
+            "body_timeout_seconds": lambda v: setting_checks.duration(v, zero_allowed=False),
+        }
+        for name, check in checks.items():
+            try:
+                check(getattr(self, name))
+            except ValueError as exc:
+                raise ValueError(f"MockSettings.{name} {exc}") from None
 
 
 class StreamCut(Exception):
@@ -159,7 +185,9 @@ class ReplayServer:
         return errors.spec_error(404, "NotFound", f"No route {request.url.path}. Deployments here: {names}; routes: /info, /chat/completions, /v1/chat/completions.")
 
     async def _not_allowed(self, request: Request, exc: Exception) -> Response:
-        return errors.spec_error(405, "MethodNotAllowed", f"{request.method} is not allowed on {request.url.path}.")
+        response = errors.spec_error(405, "MethodNotAllowed", f"{request.method} is not allowed on {request.url.path}.")
+        response.headers.update(getattr(exc, "headers", None) or {})  # Starlette's 405 carries the Allow header (RFC 9110)
+        return response
 
     async def _internal_error(self, request: Request, exc: Exception) -> Response:
         # A bug in the replay server: still answer in JSON, so every client can show it (uvicorn logs the traceback).
@@ -193,7 +221,8 @@ class ReplayServer:
         token = auth[7:] if auth[:7].lower() == "bearer " else auth
         return token.strip() in accepted or request.headers.get("api-key", "").strip() in accepted
 
-    async def _read_json(self, request: Request) -> dict[str, Any] | Response:
+    async def _read_body(self, request: Request) -> bytes | Response:
+        """The raw body of a JSON request, or the error answer: wrong content type, too large, too slow, abandoned."""
         ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if ctype != "application/json":
             return errors.spec_error(415, "UnsupportedMediaType", f"Content-Type must be application/json, not {ctype or 'missing'!r}.")
@@ -202,26 +231,36 @@ class ReplayServer:
         if declared and declared.isdigit() and int(declared) > limit:
             return errors.spec_error(413, "PayloadTooLarge", f"The request body is over {limit} bytes.")
         raw = bytearray()
+        timeout = self.settings.body_timeout_seconds
         try:
-            async for chunk in request.stream():
-                raw += chunk
-                if len(raw) > limit:
-                    return errors.spec_error(413, "PayloadTooLarge", f"The request body is over {limit} bytes.")
+            with anyio.fail_after(timeout):  # a stalled upload must not hold its connection forever
+                async for chunk in request.stream():
+                    raw += chunk
+                    if len(raw) > limit:
+                        return errors.spec_error(413, "PayloadTooLarge", f"The request body is over {limit} bytes.")
+        except TimeoutError:
+            log.info("%s %s: the body did not arrive within %s s", request.method, request.url.path, timeout)
+            response = errors.spec_error(408, "RequestTimeout", f"The request body did not arrive within {timeout} seconds.")
+            response.headers["connection"] = "close"  # the rest of the body may still come: not the start of a next request
+            return response
         except ClientDisconnect:
             # The client hung up mid-upload: nobody will read an answer, and it is not a server bug
             # (uncaught, uvicorn would log a long traceback). The answer below goes nowhere.
             log.info("%s %s: client disconnected before sending the whole body", request.method, request.url.path)
             return errors.spec_error(400, "ClientDisconnected", "The client disconnected before sending the whole body.")
-        try:
-            body = json.loads(raw, parse_constant=_reject_constant, parse_float=_finite_float)
-        except (ValueError, RecursionError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
-            return errors.spec_error(400, "InvalidJson", f"The request body is not valid JSON: {exc}.")
-        if not isinstance(body, dict):
-            return errors.spec_error(400, "InvalidJson", "The request body must be a JSON object.")
-        problem = _unechoable(body)
+        return bytes(raw)
+
+    async def _run(self, off_loop: bool, fn: Callable[..., T], *args: Any) -> T:
+        """``fn(*args)`` in a worker thread when ``off_loop`` (a large body), else right here."""
+        return await run_in_threadpool(fn, *args) if off_loop else fn(*args)
+
+    def _checked_body(self, dep: Deployment, body: dict[str, Any], extra_parameters: str | None) -> dict[str, Any] | Response:
+        """The service's rules, then the ``extra-parameters`` header: the body recordings are matched on, or the error."""
+        problem = rules.check_request(body, dep.model_name)
         if problem:
-            return errors.spec_error(400, "InvalidJson", f"The request body is not valid JSON: {problem}.")
-        return body
+            return problem
+        body, problem = rules.apply_extra_parameters(body, extra_parameters)
+        return problem if problem is not None else body
 
     # -- routes ----------------------------------------------------------------------------
     async def info(self, request: Request) -> Response:
@@ -236,7 +275,11 @@ class ReplayServer:
         dep = self._deployment(request)
         if isinstance(dep, Response):
             return dep
-        body = await self._read_json(request)
+        raw = await self._read_body(request)
+        if isinstance(raw, Response):
+            return raw
+        off_loop = len(raw) > OFF_LOOP_BYTES
+        body = await self._run(off_loop, parse_body, raw)
         if isinstance(body, Response):
             return body
         if self.recorder and dep.name in self.recorder.upstreams:
@@ -254,16 +297,12 @@ class ReplayServer:
         if injected:
             return self._injected(injected)
 
-        problem = rules.check_request(body, dep.model_name)
-        if problem:
-            return problem
-        body, problem = rules.apply_extra_parameters(body, request.headers.get("extra-parameters"))
-        if problem:
-            return problem
-
-        rec = self.store.find(dep.name, body)
-        if self.settings.log_requests:
-            log.warning("%s %s -> %s", request.method, request.url.path, rec.name if rec else f"no recording for {match_key(body)}")
+        body = await self._run(off_loop, self._checked_body, dep, body, request.headers.get("extra-parameters"))
+        if isinstance(body, Response):
+            return body
+        rec = await self._run(off_loop, self.store.find, dep.name, body)
+        if self.settings.log_requests:  # a bounded summary: never a whole prompt, never an extra parameter's value
+            log.warning("%s %s -> %s", request.method, request.url.path, rec.name if rec else f"no recording for {request_summary(body)}")
         if rec is None:
             closest = await run_in_threadpool(self.store.closest, dep.name, body)  # keep the event loop free
             return errors.spec_error(
@@ -318,13 +357,38 @@ def _finite_float(text: str) -> float:
     return value
 
 
+def parse_body(raw: bytes) -> dict[str, Any] | Response:
+    """The request body as a JSON object, or the service's 400 (not JSON, not an object, too deep, too many values)."""
+    # json.loads holds the GIL while it builds millions of lists, so not even a worker thread would keep the event
+    # loop free: the arrays, objects and members are bounded before parsing, by their brackets and colons. Those
+    # inside strings count too, but a prompt with that many (about a megabyte of JSON) is too long for a Llama
+    # context window anyway.
+    structure = raw.count(b"[") + raw.count(b"{") + raw.count(b":")
+    if structure > MAX_JSON_NODES:
+        return errors.spec_error(400, "InvalidJson", f"The request body holds more than {MAX_JSON_NODES} '[', '{{' and ':' "
+                                 "characters (arrays, objects and their members); the replay server does not parse it.")
+    try:
+        body = json.loads(raw, parse_constant=_reject_constant, parse_float=_finite_float)
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        return errors.spec_error(400, "InvalidJson", f"The request body is not valid JSON: {exc}.")
+    if not isinstance(body, dict):
+        return errors.spec_error(400, "InvalidJson", "The request body must be a JSON object.")
+    problem = _unechoable(body)
+    if problem:
+        return errors.spec_error(400, "InvalidJson", f"The request body is not valid JSON: {problem}.")
+    return body
+
+
 def _unechoable(body: Any) -> str | None:
-    """Why a parsed body could not be written back as JSON (nesting too deep, a lone surrogate), or None.
+    """Why a parsed body could not be written back as JSON or walked safely (nesting too deep, more than
+    ``MAX_JSON_NODES`` values, a lone surrogate), or None.
 
     JSON's ``\\ud800`` escapes parse to strings that UTF-8 cannot encode, so any answer echoing them
-    would fail. Iterative, so that the check itself cannot overflow the stack.
+    would fail. Iterative, so that the check itself cannot overflow the stack; values are counted as they
+    are queued, so a huge body is refused before it is walked.
     """
     stack = [(body, 1)]
+    nodes = 1
     while stack:
         value, depth = stack.pop()
         if isinstance(value, str):
@@ -336,6 +400,9 @@ def _unechoable(body: Any) -> str | None:
             if depth > MAX_JSON_DEPTH:
                 return f"it is nested more than {MAX_JSON_DEPTH} levels deep"
             items = [*value.keys(), *value.values()] if isinstance(value, dict) else value
+            nodes += len(items)
+            if nodes > MAX_JSON_NODES:
+                return f"it holds more than {MAX_JSON_NODES} values"
             stack.extend((item, depth + 1) for item in items)
     return None
 

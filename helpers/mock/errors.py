@@ -48,9 +48,10 @@ def too_many_images(limit: int) -> JSONResponse:
     """More images in one request than the model takes: an HTTP 400 in the model server's own body shape.
 
     The rule is documented (Microsoft's article on images in chat completions: some models take one image per
-    turn; ../shared/api-contract.md: Llama 3.2 Vision takes one). The body is the one a user reported from a Llama
-    model on an Azure serverless deployment (github.com/meta-llama/llama-cookbook/issues/938), not observed on
-    Llama 3.2 Vision itself: re-record against a live endpoint to confirm.
+    turn; ../shared/api-contract.md: Llama 3.2 Vision takes one). The body is the one a user reported from
+    Llama-4-Maverick-17B-128E-Instruct-FP8 on an Azure serverless deployment
+    (github.com/meta-llama/llama-cookbook/issues/938), not observed on Llama 3.2 Vision itself: re-record against a
+    live endpoint to confirm.
     """
     message = f"At most {limit} image(s) may be provided in one request."
     return JSONResponse({"object": "error", "message": message, "type": "BadRequestError", "param": None, "code": 400}, status_code=400)

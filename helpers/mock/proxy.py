@@ -5,7 +5,12 @@ ever stored, and the upstream key is scrubbed from anything written, in case a s
 
 Answers that say something about the moment rather than the request (401/403, 429, 5xx) are passed
 back to the client but not written, and neither is a stream that broke off: replaying them later
-would turn a passing hiccup into a permanent answer.
+would turn a passing hiccup into a permanent answer. Nor is anything the service would never send:
+an answer that is not JSON (a proxy's HTML page, passed on as a JSON error), or a stream without its
+closing ``data: [DONE]`` or with a ``data:`` line that is not JSON (relayed as it came).
+
+The request body is written as replay will match it: with ``extra-parameters: drop``, without the
+parameters the service dropped.
 """
 
 from __future__ import annotations
@@ -24,8 +29,9 @@ import httpx
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
-from . import errors
+from . import errors, rules
 from .recordings import Recording, RecordingStore, match_key
+from .summary import last_message, message_text
 
 log = logging.getLogger("helpers.mock")
 
@@ -48,13 +54,24 @@ def _unreachable(url: str, exc: Exception) -> Response:
     return errors.spec_error(502, "UpstreamUnreachable", f"Record mode could not reach the live endpoint {url}: {type(exc).__name__}: {exc}")
 
 
+def _non_json(url: str, upstream: httpx.Response, text: str, key: str) -> Response:
+    """An answer that is not JSON, as a JSON error: the upstream's error status kept (a 429 stays a 429), else a 502."""
+    status = upstream.status_code if upstream.status_code >= 400 else 502
+    preview = " ".join(text[:200].split())
+    if key:
+        preview = preview.replace(key, "<redacted>")
+    ctype = upstream.headers.get("content-type") or "no content type"
+    response = errors.spec_error(status, "NonJsonAnswer", f"The live endpoint {url} answered HTTP {upstream.status_code} "
+                                 f"with {ctype}, not JSON (passed on, not recorded): {preview}")
+    if "retry-after" in upstream.headers:
+        response.headers["retry-after"] = upstream.headers["retry-after"]
+    return response
+
+
 def recording_filename(body: dict[str, Any]) -> str:
-    """``<first words of the last message>-<stream|json>-<hash>.json``: readable and stable."""
-    messages = body.get("messages") or [{}]
-    content = messages[-1].get("content") if isinstance(messages[-1], dict) else ""
-    if isinstance(content, list):
-        content = " ".join(i.get("text", "") for i in content if isinstance(i, dict))
-    slug = re.sub(r"[^a-z0-9]+", "-", str(content or "").lower()).strip("-")[:48] or "request"
+    """``<first words of the last message>-<stream|json>-<hash>.json``: readable and stable, whatever the body holds."""
+    content = message_text(last_message(body))
+    slug = re.sub(r"[^a-z0-9]+", "-", content[:200].lower()).strip("-")[:48] or "request"
     digest = hashlib.sha256(match_key(body).encode()).hexdigest()[:8]
     return f"{slug}-{'stream' if body.get('stream') else 'json'}-{digest}.json"
 
@@ -93,19 +110,27 @@ class Recorder:
         return Response(upstream.content, status_code=upstream.status_code, media_type=upstream.headers.get("content-type"))
 
     async def forward_chat(self, request: Request, dep: Any, body: dict[str, Any]) -> Response:
+        """Send ``body`` as it came; write it as replay will match it (extra parameters the header drops, dropped)."""
         url, headers, key = self._upstream(request, dep.name)
+        recorded_body, _ = rules.apply_extra_parameters(body, request.headers.get("extra-parameters"))
         if not body.get("stream"):
             try:
                 upstream = await self.client.post(url, headers=headers, json=body)
             except httpx.HTTPError as exc:
                 return _unreachable(url, exc)
-            try:
-                answer = upstream.json()
-            except ValueError:
-                answer = {"error": {"code": "NonJsonAnswer", "message": upstream.text[:2000]}}
-            self._keep(dep.name, body, {"status": upstream.status_code, "body": answer}, key, request.url.path)
-            return JSONResponse(answer, status_code=upstream.status_code, headers=_returned_headers(upstream))
-        return await self._forward_stream(url, headers, key, dep.name, body, request.url.path)
+            return self._json_answer(url, upstream, upstream.content, key, dep.name, recorded_body, request.url.path)
+        return await self._forward_stream(url, headers, key, dep.name, body, recorded_body, request.url.path)
+
+    def _json_answer(self, url: str, upstream: httpx.Response, raw: bytes, key: str, deployment: str,
+                     recorded_body: dict[str, Any], route: str) -> Response:
+        """A whole (not streamed) answer: passed on, and written if it is JSON and worth recording."""
+        try:
+            answer = json.loads(raw)
+        except ValueError:  # JSONDecodeError and UnicodeDecodeError
+            log.warning("%s: HTTP %s from the live endpoint is not JSON; not recorded", deployment, upstream.status_code)
+            return _non_json(url, upstream, raw.decode(errors="replace"), key)
+        self._keep(deployment, recorded_body, {"status": upstream.status_code, "body": answer}, key, route)
+        return JSONResponse(answer, status_code=upstream.status_code, headers=_returned_headers(upstream))
 
     def _keep(self, deployment: str, body: dict[str, Any], response: dict[str, Any], key: str, route: str) -> None:
         if worth_recording(response["status"]):
@@ -113,7 +138,8 @@ class Recorder:
         else:
             log.warning("%s: HTTP %s from the live endpoint passed on, not recorded", deployment, response["status"])
 
-    async def _forward_stream(self, url: str, headers: dict[str, str], key: str, deployment: str, body: dict[str, Any], route: str) -> Response:
+    async def _forward_stream(self, url: str, headers: dict[str, str], key: str, deployment: str, body: dict[str, Any],
+                              recorded_body: dict[str, Any], route: str) -> Response:
         from .app import StreamCut
 
         try:
@@ -127,15 +153,11 @@ class Recorder:
                 return _unreachable(url, exc)
             finally:
                 await upstream.aclose()
-            try:
-                answer = json.loads(raw)
-            except ValueError:
-                answer = {"error": {"code": "NonJsonAnswer", "message": raw.decode(errors="replace")[:2000]}}
-            self._keep(deployment, body, {"status": upstream.status_code, "body": answer}, key, route)
-            return JSONResponse(answer, status_code=upstream.status_code, headers=_returned_headers(upstream))
+            return self._json_answer(url, upstream, raw, key, deployment, recorded_body, route)
 
         async def relay() -> AsyncIterator[bytes]:
             events: list[dict[str, Any]] = []
+            done, malformed = False, 0
             last = time.monotonic()
             try:
                 async for line in upstream.aiter_lines():
@@ -143,18 +165,30 @@ class Recorder:
                         continue
                     now = time.monotonic()
                     payload = line[5:].strip()
-                    data: Any = payload if payload == "[DONE]" else json.loads(payload)
+                    yield f"data: {payload}\n\n".encode()  # relayed as it came, recordable or not
+                    if payload == "[DONE]":
+                        done = True
+                        data: Any = payload
+                    else:
+                        try:
+                            data = json.loads(payload)
+                        except ValueError:
+                            malformed += 1
+                            continue
                     events.append({"delay_ms": round((now - last) * 1000, 1), "data": data})
                     last = now
-                    yield f"data: {payload}\n\n".encode()
             except httpx.HTTPError as exc:
                 # The live stream broke off: pass the break on to the client, and record nothing.
                 log.warning("%s: the live stream broke after %d events (%s); not recorded", deployment, len(events), exc)
                 raise StreamCut("the live endpoint's stream broke off") from None
             finally:
                 await upstream.aclose()
-            # Only a stream read to its end is written (a client that hangs up early never gets here).
-            self._write(deployment, body, {"status": 200, "stream": events}, key, route)
+            # Only a whole, well-formed stream is written (a client that hangs up early never gets here).
+            if done and not malformed:
+                self._write(deployment, recorded_body, {"status": 200, "stream": events}, key, route)
+            else:
+                problem = f"{malformed} data line(s) not JSON" if malformed else "no closing data: [DONE]"
+                log.warning("%s: the live stream ended with %s; not recorded", deployment, problem)
 
         return StreamingResponse(relay(), media_type="text/event-stream", headers=_returned_headers(upstream))
 

@@ -80,6 +80,9 @@ def check_ranges(body: dict[str, Any]) -> JSONResponse | None:
         return errors.invalid_value("stop", stop, reason="'stop' must be a non-empty list of strings.")
     if "stream" in body and not isinstance(body["stream"], bool):
         return errors.invalid_value("stream", body["stream"], reason="'stream' must be true or false.")
+    seed = body.get("seed")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+        return errors.invalid_value("seed", seed, reason="'seed' must be an integer.")
     return None
 
 
@@ -95,16 +98,26 @@ def check_response_format(body: dict[str, Any], model_name: str) -> JSONResponse
     return None
 
 
+def _is_function_tool(tool: Any) -> bool:
+    """``{"type": "function", "function": {"name": ..., ...}}``: the one kind of tool the API defines (and a named
+    ``tool_choice``)."""
+    function = tool.get("function") if isinstance(tool, dict) and tool.get("type") == "function" else None
+    return isinstance(function, dict) and isinstance(function.get("name"), str)
+
+
 def check_tools(body: dict[str, Any]) -> JSONResponse | None:
-    """``tools``: at least one; ``tool_choice``: auto, none, required or a named function (the wire contract)."""
+    """``tools``: at least one function definition; ``tool_choice``: auto, none, required or a named function
+    (the wire contract)."""
     tools = body.get("tools")
-    if tools is not None and (not isinstance(tools, list) or not tools or not all(isinstance(t, dict) for t in tools)):
-        return errors.invalid_value("tools", tools, reason="'tools' must be a list of at least one tool definition.")
+    if tools is not None and (not isinstance(tools, list) or not tools or not all(_is_function_tool(t) for t in tools)):
+        return errors.invalid_value(
+            "tools", tools,
+            reason="'tools' must be a list of at least one {'type': 'function', 'function': {'name': ..., ...}}.",
+        )
     choice = body.get("tool_choice")
     if choice is None or (isinstance(choice, str) and choice in TOOL_CHOICES):
         return None
-    function = choice.get("function") if isinstance(choice, dict) and choice.get("type") == "function" else None
-    if isinstance(function, dict) and isinstance(function.get("name"), str):
+    if _is_function_tool(choice):
         return None
     return errors.invalid_value(
         "tool_choice", choice,
