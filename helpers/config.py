@@ -17,6 +17,7 @@ how to run offline. The key itself never appears in a message; ``mask()`` shows 
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from urllib.parse import urlparse
 
@@ -33,6 +34,9 @@ EXAMPLES = {
 }
 
 
+# A host name (my-llama.eastus2.models.ai.azure.com), perhaps with a port and a path: labels, then a top-level domain
+# of letters. Keys and tokens (a JWT's segments are long and mix in digits) do not look like that.
+HOST_NAME = re.compile(r"(?:[A-Za-z0-9-]{1,63}\.)+[A-Za-z]{2,63}(?::\d+)?(?:/\S*)?")
 MANAGED_ENDPOINT_EXAMPLE = "https://<your-endpoint>.<region>.inference.ml.azure.com"
 
 
@@ -112,11 +116,11 @@ def _read(prefix: str, name: str) -> str:
 
 def _check_endpoint(prefix: str, endpoint: str) -> str:
     parsed = urlparse(endpoint)
-    # Without a scheme or a dot it might be a key put in the wrong variable: masked. A host name is not a secret.
-    shown = repr(endpoint) if "://" in endpoint or "." in endpoint else mask(endpoint)
+    # A URL or a bare host name is shown; anything else might be a key or a token put in the wrong variable: masked.
+    host_name = HOST_NAME.fullmatch(endpoint) is not None
+    shown = repr(endpoint) if "://" in endpoint or host_name else mask(endpoint)
     if parsed.scheme not in ("http", "https") or not parsed.hostname:
-        missing_scheme = "://" not in endpoint and "." in endpoint
-        advice = f" (did you mean 'https://{endpoint}'?)" if missing_scheme else ""
+        advice = f" (did you mean 'https://{endpoint}'?)" if host_name else ""
         raise _fail(prefix, "ENDPOINT", f"must be a URL starting with https://, not {shown}{advice}")
     if any(c.isspace() for c in endpoint):  # e.g. a note after the value in .env, which becomes part of it
         raise _fail(prefix, "ENDPOINT", f"has a space in it: {shown} (in .env, put notes on lines of their own)")
@@ -186,7 +190,7 @@ def endpoint_problem(settings: Settings, timeout: float = 10.0) -> str | None:
         response = httpx.get(f"{settings.endpoint}/info", params={"api-version": API_VERSION}, headers=headers,
                              timeout=timeout)
     except httpx.HTTPError as exc:
-        return f"cannot reach {settings.endpoint}: {exc or type(exc).__name__}"
+        return f"cannot reach {settings.endpoint}: {str(exc) or type(exc).__name__}"
     if settings.auth == "key" and response.status_code in (401, 403):
         return (f"{settings.endpoint} refused the key (HTTP {response.status_code}): check that "
                 f"{settings.prefix}_CREDENTIAL is this endpoint's key")

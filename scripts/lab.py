@@ -25,19 +25,20 @@ NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 def jupyter_lab(extra: list[str]) -> int:
     """Run JupyterLab until it exits; on Ctrl+C (or SIGTERM to this script), stop it the way that stops its kernels too.
 
-    SIGTERM makes Jupyter shut its kernels down without asking; killing it outright would leave them running
-    (the JavaScript kernel has no parent to notice it is gone).
+    SIGTERM makes Jupyter shut its kernels down without asking, which takes a moment; a second Ctrl+C meanwhile
+    kills it outright (its Python kernels, and the JavaScript one, then exit when they notice their parent is gone).
     """
     lab = subprocess.Popen([sys.executable, "-m", "jupyter", "lab", "--notebook-dir", str(NOTEBOOKS), *extra])
     try:
         return lab.wait()
     except KeyboardInterrupt:
         lab.terminate()
-        try:
-            lab.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            lab.kill()
-        return 0
+    try:
+        lab.wait(timeout=30)
+    except (KeyboardInterrupt, subprocess.TimeoutExpired):
+        lab.kill()
+        lab.wait()
+    return 0
 
 
 def _interrupt(signum: int, frame: object) -> None:

@@ -57,8 +57,9 @@ def for_commit(nb: nbformat.NotebookNode, port: int | None) -> nbformat.Notebook
     """The executed notebook as it is committed (--update): without what changes from run to run for no reason.
 
     No execution timestamps. Consecutive prints to one stream become one output (how a stream was split depends on timing; nbval joins them
-    before comparing anyway), and offline, the replay server's port becomes 8000, the one ``make lab`` uses, so that
-    an update shows only real changes in ``git diff``.
+    before comparing anyway), and offline, the replay server's port becomes 8000, the one ``make lab`` uses. What
+    still changes is what depends on timing (notebook 08's progress bars and measured counts) and the port of a
+    replay server a notebook starts itself (notebook 08's stricter one).
     """
     nb = copy.deepcopy(nb)
     for cell in nb.cells:

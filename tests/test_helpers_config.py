@@ -7,7 +7,10 @@ environment (which points at the replay server) is put back afterwards, includin
 
 from __future__ import annotations
 
+import base64
+import json
 import os
+import secrets
 import shutil
 import socket
 from pathlib import Path
@@ -285,5 +288,19 @@ def test_an_endpoint_without_https_is_shown_with_the_fix(clean_env):
     # a host name is not a secret: shown, with the URL it was meant to be (a bare string could be a key: masked)
     os.environ.update({"AZURE_INFERENCE_ENDPOINT": "my-llama.eastus2.models.ai.azure.com", "AZURE_INFERENCE_CREDENTIAL": KEY})
     assert "did you mean 'https://my-llama.eastus2.models.ai.azure.com'?" in _error()
-    os.environ["AZURE_INFERENCE_ENDPOINT"] = KEY
-    assert KEY not in _error()
+    header, claims = (base64.urlsafe_b64encode(json.dumps(part).encode()).decode().rstrip("=")
+                      for part in ({"alg": "RS256", "typ": "JWT"}, {"aud": "https://ml.azure.com", "oid": secrets.token_hex(8)}))
+    jwt = f"{header}.{claims}.{secrets.token_hex(16)}"  # made here: a token-shaped string must not be committed
+    for secret in (KEY, jwt):  # a key or a token in the wrong variable stays masked
+        os.environ["AZURE_INFERENCE_ENDPOINT"] = secret
+        assert secret not in _error() and "did you mean" not in _error()
+
+
+def test_endpoint_problem_names_the_error_when_it_has_no_message(monkeypatch):
+    import httpx
+
+    def silent_timeout(*args, **kwargs):
+        raise httpx.ReadTimeout("")
+
+    monkeypatch.setattr(httpx, "get", silent_timeout)
+    assert endpoint_problem(Settings(ENDPOINT, KEY)) == f"cannot reach {ENDPOINT}: ReadTimeout"

@@ -83,9 +83,12 @@ def test_jslab_kernel_exits_when_the_process_that_started_it_is_gone(tmp_path) -
     connection_file, _ = write_connection_file(str(tmp_path / "kernel.json"))
     kernel = KernelSpecManager().get_kernel_spec("jslab").argv
     command = " ".join(f"'{part}'" for part in kernel).replace("'{connection_file}'", f"'{connection_file}'")
-    # A shell starts the kernel in the background, prints its pid, waits until the kernel is surely up and exits.
-    script = f"{command} >/dev/null 2>&1 & echo $!; sleep 3"
-    pid = int(subprocess.run(["sh", "-c", script], capture_output=True, text=True, check=True).stdout)
+    # A shell starts the kernel in the background, prints its pid, waits until the kernel is surely up, says whether
+    # it is still running (it must be: its parent is alive) and exits.
+    script = f"{command} >/dev/null 2>&1 & echo $!; sleep 3; kill -0 $! && echo running"
+    pid_line, *state = subprocess.run(["sh", "-c", script], capture_output=True, text=True).stdout.split()
+    pid = int(pid_line)
+    assert state == ["running"], "the jslab kernel stopped while the process that started it was still there"
     deadline = time.monotonic() + 30  # generous: node starts slowly on a busy machine; the check runs every second
     while time.monotonic() < deadline:
         try:

@@ -74,6 +74,31 @@ def test_ctrl_c_stops_jupyter_with_sigterm_so_it_shuts_its_kernels_down(monkeypa
     assert calls == ["terminate", "wait 30"]
 
 
+def test_a_second_ctrl_c_while_jupyter_shuts_down_kills_it(monkeypatch):
+    calls: list[str] = []
+
+    class SlowLab:
+        def __init__(self, command):
+            self.waits = 0
+
+        def wait(self, timeout=None):
+            self.waits += 1
+            calls.append(f"wait {timeout}")
+            if self.waits <= 2:
+                raise KeyboardInterrupt  # Ctrl+C, then Ctrl+C again while it shuts its kernels down
+            return -9
+
+        def terminate(self):
+            calls.append("terminate")
+
+        def kill(self):
+            calls.append("kill")
+
+    monkeypatch.setattr(lab.subprocess, "Popen", SlowLab)
+    assert lab.jupyter_lab([]) == 0
+    assert calls == ["wait None", "terminate", "wait 30", "kill", "wait None"]
+
+
 def test_a_port_out_of_range_is_an_argument_error(started, capsys):
     with pytest.raises(SystemExit):
         lab.main(["--replay-port", "99999"])

@@ -25,6 +25,7 @@ from helpers.mock.recordings import match_key
 from tests.test_mock_quota_faults import Records  # a log handler that keeps its records
 
 BIG = "Meta-Llama-3.1-405B-Instruct"
+SMALL = "Meta-Llama-3.1-8B-Instruct"
 SYSTEM = {"role": "system", "content": "You are a helpful assistant."}
 QUESTION = {"role": "user", "content": "How many languages are in the world?"}
 MESSAGES = [SYSTEM, QUESTION]
@@ -404,13 +405,14 @@ def test_a_client_that_hangs_up_mid_request_does_not_hurt(mock_server):
 
 def test_a_client_that_aborts_its_upload_is_noted_in_one_line_without_a_traceback():
     server = MockServer()  # configures uvicorn's loggers, so add the handlers after this
+    # Another deployment than the previous test's: its hang-ups, noted late on a busy machine, are not counted here.
     uvicorn_errors, ours = Records(), Records()
     logging.getLogger("uvicorn.error").addHandler(uvicorn_errors)
     mock_logger = logging.getLogger("helpers.mock")
     mock_logger.addHandler(ours)
     level, mock_logger.level = mock_logger.level, logging.INFO
     request = (
-        f"POST /{BIG}/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {DEMO_KEY}\r\n"
+        f"POST /{SMALL}/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {DEMO_KEY}\r\n"
         "Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"messages\": ["
     ).encode()
     try:
@@ -427,7 +429,7 @@ def test_a_client_that_aborts_its_upload_is_noted_in_one_line_without_a_tracebac
         mock_logger.removeHandler(ours)
         mock_logger.setLevel(level)
     assert [r.getMessage() for r in ours.records if "disconnected" in r.getMessage()] == [
-        f"POST /{BIG}/chat/completions: client disconnected before sending the whole body"
+        f"POST /{SMALL}/chat/completions: client disconnected before sending the whole body"
     ]
     assert not [r.getMessage() for r in uvicorn_errors.records if r.levelno >= logging.ERROR]
 
@@ -470,8 +472,18 @@ def test_a_body_of_that_many_arrays_is_refused_before_it_is_parsed(monkeypatch):
     assert json.loads(answer.body)["error"]["code"] == "InvalidJson"
 
 
+def test_a_body_of_that_many_numbers_is_refused_before_it_is_parsed(monkeypatch):
+    """Flat arrays have no brackets to count, but a comma per element: a million zeros are not parsed either."""
+    from helpers.mock import app as app_module
+
+    parsed = []
+    monkeypatch.setattr(app_module, "_unechoable", lambda body: parsed.append(body))
+    answer = app_module.parse_body(b'{"messages": [], "seed": [' + b",".join([b"0"] * 1_000_000) + b"]}")
+    assert not parsed and answer.status_code == 400
+
+
 def test_brackets_and_colons_in_a_prompt_of_ordinary_length_are_fine(mock_server):
-    prompt = 'Explain this JSON: {"a": [1, {"b": [2, 3]}]} ' * 2_000  # 14,000 brackets and colons
+    prompt = 'Explain this JSON: {"a": [1, {"b": [2, 3]}]} ' * 2_000  # 18,000 brackets, colons and commas
     assert answered_by(mock_server, {"messages": [SYSTEM, {"role": "user", "content": prompt}]}) is None  # a 404, not a 400
 
 

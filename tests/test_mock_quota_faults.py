@@ -106,6 +106,20 @@ def test_tokens_per_minute():
         assert chat(mock).status_code == 200
 
 
+def test_large_bodies_in_flight_together_cannot_overspend_the_token_quota():
+    """A large body is checked and matched in a worker thread; admitting it and spending its tokens stay one step,
+    so eight at once get exactly the two answers 150 tokens pay for (91 tokens each), never eight."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    large = {"messages": MESSAGES, "padding": "x" * 20_000}  # over 16 KiB; dropped by the header, then it matches
+    with MockServer(rpm=0, tpm=150, quota_window_seconds=60) as mock:
+        mock.replay.quota.clock = FakeClock()
+        with ThreadPoolExecutor(8) as pool:
+            url, headers = mock.endpoint(BIG) + "/chat/completions", {**AUTH, "extra-parameters": "drop"}
+            statuses = list(pool.map(lambda _: requests.post(url, json=large, headers=headers, timeout=10).status_code, range(8)))
+    assert sorted(statuses) == [200, 200] + [429] * 6, statuses
+
+
 def test_streamed_answers_count_their_tokens():
     with MockServer(rpm=0, tpm=100, quota_window_seconds=30) as mock:
         with chat(mock, STREAM_BODY, stream=True) as r:

@@ -285,6 +285,12 @@ class ReplayServer:
         if self.recorder and dep.name in self.recorder.upstreams:
             return await self.recorder.forward_chat(request, dep, body)
 
+        # The service's rules, then the lookup, before the quota: for a large body they run in a worker thread, and
+        # from admit() to spend() below nothing may await, or requests in flight would all be admitted before any of
+        # them spent its tokens. The order of the answers stays the service's: quota, faults, rules, recording.
+        checked = await self._run(off_loop, self._checked_body, dep, body, request.headers.get("extra-parameters"))
+        rec = None if isinstance(checked, Response) else await self._run(off_loop, self.store.find, dep.name, checked)
+
         if self.settings.latency_ms:
             await asyncio.sleep(self.settings.latency_ms / 1000)
         wait = self.quota.admit(dep.name)
@@ -297,14 +303,12 @@ class ReplayServer:
         if injected:
             return self._injected(injected)
 
-        body = await self._run(off_loop, self._checked_body, dep, body, request.headers.get("extra-parameters"))
-        if isinstance(body, Response):
-            return body
-        rec = await self._run(off_loop, self.store.find, dep.name, body)
+        if isinstance(checked, Response):
+            return checked
         if self.settings.log_requests:  # a bounded summary: never a whole prompt, never an extra parameter's value
-            log.warning("%s %s -> %s", request.method, request.url.path, rec.name if rec else f"no recording for {request_summary(body)}")
-        if rec is None:
-            closest = await run_in_threadpool(self.store.closest, dep.name, body)  # keep the event loop free
+            log.warning("%s %s -> %s", request.method, request.url.path, rec.name if rec else f"no recording for {request_summary(checked)}")
+        if rec is None:  # nothing to spend: awaiting here is safe
+            closest = await run_in_threadpool(self.store.closest, dep.name, checked)  # keep the event loop free
             return errors.spec_error(
                 404, "RecordingNotFound",
                 "The replay server has no recording for this request (messages, stream flag and generation "
@@ -360,13 +364,13 @@ def _finite_float(text: str) -> float:
 def parse_body(raw: bytes) -> dict[str, Any] | Response:
     """The request body as a JSON object, or the service's 400 (not JSON, not an object, too deep, too many values)."""
     # json.loads holds the GIL while it builds millions of lists, so not even a worker thread would keep the event
-    # loop free: the arrays, objects and members are bounded before parsing, by their brackets and colons. Those
-    # inside strings count too, but a prompt with that many (about a megabyte of JSON) is too long for a Llama
-    # context window anyway.
-    structure = raw.count(b"[") + raw.count(b"{") + raw.count(b":")
+    # loop free: the arrays, objects, members and elements are bounded before parsing, by their brackets, colons and
+    # commas. Those inside strings count too (a prose prompt has commas), but a prompt with that many (about a
+    # megabyte of text) is too long for a Llama context window anyway.
+    structure = raw.count(b"[") + raw.count(b"{") + raw.count(b":") + raw.count(b",")
     if structure > MAX_JSON_NODES:
-        return errors.spec_error(400, "InvalidJson", f"The request body holds more than {MAX_JSON_NODES} '[', '{{' and ':' "
-                                 "characters (arrays, objects and their members); the replay server does not parse it.")
+        return errors.spec_error(400, "InvalidJson", f"The request body holds more than {MAX_JSON_NODES} '[', '{{', ':' and "
+                                 "',' characters (arrays, objects, members and elements); the replay server does not parse it.")
     try:
         body = json.loads(raw, parse_constant=_reject_constant, parse_float=_finite_float)
     except (ValueError, RecursionError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
