@@ -48,55 +48,37 @@ def test_an_unedited_dotenv_stops_before_jupyter_starts(started, tmp_path, capsy
     assert not started
 
 
-def test_ctrl_c_stops_jupyter_with_sigterm_so_it_shuts_its_kernels_down(monkeypatch):
-    """Killing JupyterLab outright would orphan its kernels; SIGTERM makes it stop them first."""
+class FakeLab:
+    """Stands in for the JupyterLab process: each wait() raises KeyboardInterrupt (a Ctrl+C) until ``interrupts`` ran out."""
+
+    def __init__(self, calls: list[str], interrupts: int) -> None:
+        self.calls, self.interrupts = calls, interrupts
+
+    def wait(self, timeout=None):
+        self.calls.append(f"wait {timeout}")
+        if self.interrupts:
+            self.interrupts -= 1
+            raise KeyboardInterrupt
+        return -15
+
+    def terminate(self):
+        self.calls.append("terminate")
+
+    def kill(self):
+        self.calls.append("kill")
+
+
+@pytest.mark.parametrize("interrupts, expected", [
+    # Ctrl+C: SIGTERM, so that Jupyter shuts its kernels down (killing it outright would orphan them)
+    (1, ["wait None", "terminate", "wait 30"]),
+    # Ctrl+C, then Ctrl+C again while it shuts its kernels down: killed
+    (2, ["wait None", "terminate", "wait 30", "kill", "wait None"]),
+])
+def test_ctrl_c_stops_jupyter_with_sigterm_and_a_second_one_kills_it(monkeypatch, interrupts, expected):
     calls: list[str] = []
-
-    class FakeLab:
-        def __init__(self, command):
-            self.waits = 0
-
-        def wait(self, timeout=None):
-            self.waits += 1
-            if self.waits == 1:
-                raise KeyboardInterrupt  # Ctrl+C while JupyterLab runs
-            calls.append(f"wait {timeout}")
-            return -15
-
-        def terminate(self):
-            calls.append("terminate")
-
-        def kill(self):
-            calls.append("kill")
-
-    monkeypatch.setattr(lab.subprocess, "Popen", FakeLab)
+    monkeypatch.setattr(lab.subprocess, "Popen", lambda command: FakeLab(calls, interrupts))
     assert lab.jupyter_lab([]) == 0
-    assert calls == ["terminate", "wait 30"]
-
-
-def test_a_second_ctrl_c_while_jupyter_shuts_down_kills_it(monkeypatch):
-    calls: list[str] = []
-
-    class SlowLab:
-        def __init__(self, command):
-            self.waits = 0
-
-        def wait(self, timeout=None):
-            self.waits += 1
-            calls.append(f"wait {timeout}")
-            if self.waits <= 2:
-                raise KeyboardInterrupt  # Ctrl+C, then Ctrl+C again while it shuts its kernels down
-            return -9
-
-        def terminate(self):
-            calls.append("terminate")
-
-        def kill(self):
-            calls.append("kill")
-
-    monkeypatch.setattr(lab.subprocess, "Popen", SlowLab)
-    assert lab.jupyter_lab([]) == 0
-    assert calls == ["wait None", "terminate", "wait 30", "kill", "wait None"]
+    assert calls == expected
 
 
 def test_a_port_out_of_range_is_an_argument_error(started, capsys):
