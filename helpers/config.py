@@ -126,8 +126,8 @@ def _check_endpoint(prefix: str, endpoint: str) -> str:
         raise _fail(prefix, "ENDPOINT", f"has a space in it: {shown} (in .env, put notes on lines of their own)")
     if parsed.scheme == "http" and parsed.hostname not in LOCAL_HOSTS:
         raise _fail(prefix, "ENDPOINT", f"uses http:// for a remote host ({shown}); Azure endpoints need https://")
-    if endpoint.endswith(("/chat/completions", "/v1", "/info")):
-        raise _fail(prefix, "ENDPOINT", f"should be the endpoint's base URL, without '/v1', '/chat/completions' or '/info': {shown}")
+    if endpoint.endswith(("/chat/completions", "/v1", "/info", "/score")):  # /score: how Azure ML studio shows a managed endpoint
+        raise _fail(prefix, "ENDPOINT", f"should be the endpoint's base URL, without '/v1', '/chat/completions', '/info' or '/score': {shown}")
     return endpoint
 
 

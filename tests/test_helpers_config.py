@@ -115,6 +115,7 @@ BAD_VALUES = [
     ("AZURE_INFERENCE_ENDPOINT", "http://my-llama.eastus2.models.ai.azure.com", "need https://"),
     ("AZURE_INFERENCE_ENDPOINT", ENDPOINT + "/v1", "base URL"),
     ("AZURE_INFERENCE_ENDPOINT", ENDPOINT + "/chat/completions", "base URL"),
+    ("AZURE_INFERENCE_ENDPOINT", "https://my-llama.eastus2.inference.ml.azure.com/score", "without '/v1', '/chat/completions', '/info' or '/score'"),
     ("AZURE_INFERENCE_ENDPOINT", "https://<your-host>.<region>.models.ai.azure.com", "placeholder"),
     ("AZURE_INFERENCE_ENDPOINT", ENDPOINT + "   (the 405B one)", "has a space in it"),
     ("AZURE_INFERENCE_CREDENTIAL", None, "is not set"),
