@@ -115,6 +115,7 @@ BAD_VALUES = [
     ("AZURE_INFERENCE_ENDPOINT", "http://my-llama.eastus2.models.ai.azure.com", "need https://"),
     ("AZURE_INFERENCE_ENDPOINT", ENDPOINT + "/v1", "base URL"),
     ("AZURE_INFERENCE_ENDPOINT", ENDPOINT + "/chat/completions", "base URL"),
+    ("AZURE_INFERENCE_ENDPOINT", ENDPOINT + "/info", "base URL"),
     ("AZURE_INFERENCE_ENDPOINT", "https://my-llama.eastus2.inference.ml.azure.com/score", "without '/v1', '/chat/completions', '/info' or '/score'"),
     ("AZURE_INFERENCE_ENDPOINT", "https://<your-host>.<region>.models.ai.azure.com", "placeholder"),
     ("AZURE_INFERENCE_ENDPOINT", ENDPOINT + "   (the 405B one)", "has a space in it"),
@@ -305,3 +306,12 @@ def test_endpoint_problem_names_the_error_when_it_has_no_message(monkeypatch):
 
     monkeypatch.setattr(httpx, "get", silent_timeout)
     assert endpoint_problem(Settings(ENDPOINT, KEY)) == f"cannot reach {ENDPOINT}: ReadTimeout"
+
+
+@pytest.mark.parametrize("status, stops", [(403, True), (404, False), (500, False)])
+def test_endpoint_problem_stops_only_on_a_refused_key(monkeypatch, status, stops):
+    import httpx
+
+    monkeypatch.setattr(httpx, "get", lambda *args, **kwargs: httpx.Response(status, json={"error": {"code": str(status)}}))
+    problem = endpoint_problem(Settings(ENDPOINT, KEY))
+    assert (problem == f"{ENDPOINT} refused the key (HTTP 403): check that AZURE_INFERENCE_CREDENTIAL is this endpoint's key") if stops else problem is None

@@ -226,7 +226,8 @@ def test_replay_at_recorded_chunk_timing(timed_recordings):
     assert arrivals[-1] >= 0.6  # 5 gaps of 150 ms = 750 ms; rough lower bound
     assert arrivals[-1] - arrivals[0] >= 0.4  # spread out, not delivered in one go
     with MockServer(recordings_dir=timed_recordings) as mock:
-        assert _arrivals(mock)[-1] < arrivals[-1]  # without replay_timing, no waiting
+        unpaced = _arrivals(mock)
+    assert unpaced[-1] - unpaced[0] < 0.3  # without replay_timing, no waiting (the paced spread is 600 ms)
 
 
 # -- cut streams -------------------------------------------------------------------------------------
@@ -283,3 +284,25 @@ def test_cut_stream_with_the_openai_sdk_raises():
                     text.append(chunk.choices[0].delta.content or "")
         assert 0 < len(text) <= 5
         assert chat(mock).status_code == 200
+
+
+def test_retry_after_is_whole_seconds_rounded_up_and_retry_after_ms_exact():
+    from helpers.mock.errors import rate_limited
+
+    limited = rate_limited("slow down", 1.2)
+    assert (limited.headers["retry-after"], limited.headers["retry-after-ms"]) == ("2", "1200")
+
+
+def test_an_empty_key_setting_lets_no_request_in():
+    with MockServer(key="") as mock:
+        url = mock.endpoint("Meta-Llama-3.1-405B-Instruct") + "/chat/completions"
+        body = {"messages": [{"role": "user", "content": "How many languages are in the world?"}]}
+        for headers in ({}, {"api-key": ""}, {"Authorization": "Bearer "}):
+            assert requests.post(url, json=body, headers=headers, timeout=5).status_code == 401, headers
+
+
+def test_a_token_quota_spent_exactly_admits_nothing_more():
+    # two documented answers of 91 tokens spend 182 of 182: the window is full, the third request waits
+    with MockServer(rpm=0, tpm=182, quota_window_seconds=60) as mock:
+        mock.replay.quota.clock = FakeClock()
+        assert [chat(mock).status_code for _ in range(3)] == [200, 200, 429]

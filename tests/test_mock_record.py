@@ -17,7 +17,7 @@ import pytest
 import requests
 
 from helpers.mock import DEMO_KEY, MockServer, MockSettings
-from helpers.mock.recordings import PROVENANCES, load_recording
+from helpers.mock.recordings import load_recording
 from tests.test_mock_clients import (
     DEPLOYMENT,
     MESSAGES,
@@ -68,7 +68,7 @@ def test_record_then_replay_round_trip_through_every_client(tmp_path, upstream_d
     for path in files:
         raw = json.loads(path.read_text(encoding="utf-8"))
         assert raw["provenance"]["source"] == "recorded-live"
-        assert raw["provenance"]["source"] in PROVENANCES
+        assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw["provenance"]["recorded_at"]), "a live recording says when"
         assert set(raw["request"]) == {"body"}, "only the request body is written, never headers"
         assert "headers" not in raw["response"]
         rec = load_recording(path, DEPLOYMENT)
@@ -96,7 +96,8 @@ def test_record_mode_keeps_transient_errors_out_of_recordings(tmp_path, upstream
             limited = requests.post(url, headers=headers, json=body, timeout=5)
             assert limited.status_code == 429
             assert limited.headers.get("retry-after"), "Retry-After from the live endpoint must reach the client"
-            assert len(list((recorded / DEPLOYMENT).glob("*.json"))) == 1, "the 429 was recorded"
+            [kept] = (recorded / DEPLOYMENT).glob("*.json")  # the same request: a recorded 429 would have replaced it
+            assert json.loads(kept.read_text(encoding="utf-8"))["response"]["status"] == 200, "the 429 was recorded"
 
             # Now a live endpoint whose stream breaks off after 3 chunks.
             with MockServer(key=UPSTREAM_KEY, recordings_dir=upstream_dir, cut_stream_after=3) as cutting:
@@ -206,6 +207,13 @@ FAKE_ANSWERS = {
     "stream-without-done": (200, "text/event-stream", _sse(json.dumps(CHUNK))),
     "stream-with-a-malformed-line": (200, "text/event-stream", _sse(json.dumps(CHUNK), "{not json", "[DONE]")),
     "stream-whole": (200, "text/event-stream", _sse(json.dumps(CHUNK), "[DONE]")),
+    # Answers that echo the request's api-key header (where {key} stands), as a misbehaving gateway might.
+    "json-200-echoing-the-key": (200, "application/json", json.dumps(
+        {**CHUNK, "object": "chat.completion", "choices": [{"index": 0, "finish_reason": "stop",
+                                                            "message": {"role": "assistant", "content": "key {key}"}}]}).encode()),
+    "html-503-echoing-the-key": (503, "text/html", b"<html><body>Upstream rejected api-key {key}</body></html>"),
+    "json-500": (500, "application/json", json.dumps({"error": {"code": "InternalServerError", "message": "oops"}}).encode()),
+    "json-401": (401, "application/json", json.dumps({"error": {"code": "Unauthorized", "message": "bad key"}}).encode()),
 }
 
 
@@ -217,6 +225,7 @@ def fake_live_proxy(tmp_path):
     def answer(request: httpx.Request) -> httpx.Response:
         case = json.loads(request.content)["messages"][-1]["content"]
         status, ctype, content = FAKE_ANSWERS[case]
+        content = content.replace(b"{key}", request.headers.get("api-key", "").encode())
         return httpx.Response(status, headers={"content-type": ctype}, content=content)
 
     settings = MockSettings(upstreams={DEPLOYMENT: (f"http://live.invalid/{DEPLOYMENT}", UPSTREAM_KEY)}, recordings_dir=tmp_path / "rec")
@@ -256,3 +265,21 @@ def test_record_mode_relays_incomplete_or_malformed_streams_but_writes_only_whol
     assert whole.status_code == 200 and whole.text.endswith("data: [DONE]\n\n")
     [name] = _written(fake_live_proxy)  # the same proxy writes a whole stream: the cases above were refused, not lost
     assert name.startswith("stream-whole-stream-")
+
+
+def test_record_mode_scrubs_the_live_key_from_what_it_writes_and_from_error_previews(fake_live_proxy):
+    echoed = _ask(fake_live_proxy, "json-200-echoing-the-key", stream=False)
+    assert echoed.status_code == 200
+    [name] = _written(fake_live_proxy)
+    text = (fake_live_proxy.settings.recordings_dir / DEPLOYMENT / name).read_text(encoding="utf-8")
+    assert UPSTREAM_KEY not in text and "key <redacted>" in text
+    failed = _ask(fake_live_proxy, "html-503-echoing-the-key", stream=False)
+    assert failed.status_code == 503 and "api-key <redacted>" in failed.json()["error"]["message"]
+    assert UPSTREAM_KEY not in failed.text
+
+
+@pytest.mark.parametrize("case", ["json-500", "json-401"])
+def test_record_mode_passes_on_json_5xx_and_401_answers_but_writes_nothing(fake_live_proxy, case):
+    answer = _ask(fake_live_proxy, case, stream=False)
+    assert answer.status_code == FAKE_ANSWERS[case][0] and answer.json()["error"]["code"] in ("InternalServerError", "Unauthorized")
+    assert _written(fake_live_proxy) == []

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import secrets
 from pathlib import Path
 
 import pytest
@@ -13,7 +12,7 @@ from helpers.mock import DEMO_KEY, STAND_IN_ENTRA_TOKEN
 from helpers.mock.app import load_deployments
 from helpers.mock.recordings import PROVENANCES, RecordingStore, load_recording, match_key
 from helpers.mock.rules import check_request
-from tests.test_no_secrets import find_secrets
+from tests.test_no_secrets import BARE_KEY, _real_looking_key, find_secrets
 
 ROOT = Path(__file__).resolve().parents[1]
 RECORDINGS = ROOT / "data" / "recordings"
@@ -31,9 +30,6 @@ SUSPICIOUS = [
 ]
 # Headers that carry or set a credential; a recording keeps none of them.
 CREDENTIAL_HEADERS = {"authorization", "proxy-authorization", "api-key", "x-api-key", "ocp-apim-subscription-key", "cookie", "set-cookie"}
-# A key with no telling name beside it: 32 or more hex characters, the shape of an Azure endpoint key. The service's
-# completion ids have that shape too, so an "id" field is the one place such a value may sit.
-BARE_HEX_KEY = re.compile(r"(?<![0-9A-Za-z])[0-9a-fA-F]{32,}(?![0-9A-Za-z])")
 
 
 def _strings(value, name: str = ""):
@@ -59,7 +55,9 @@ def credentials_in(path: Path) -> list[str]:
     for part in ("request", "response"):
         headers = raw.get(part, {}).get("headers") or {}
         found += [f"a {part} header {name}" for name in headers if name.lower() in CREDENTIAL_HEADERS]
-    found += [f"a bare 32-character hex value in {name!r}" for name, string in _strings(raw) if name != "id" and BARE_HEX_KEY.search(string)]
+    # A key with no telling name beside it (BARE_KEY); the service's completion ids have that shape too, so an "id"
+    # field is the one place such a value may sit.
+    found += [f"a bare key-shaped value in {name!r}" for name, string in _strings(raw) if name != "id" and BARE_KEY.search(string)]
     return found
 
 
@@ -93,17 +91,21 @@ LEAKS = {
 def test_the_credential_check_finds(leak, tmp_path):
     # Guard against test_recording_holds_no_credential passing because it looks at nothing.
     raw = json.loads((RECORDINGS / "Meta-Llama-3.1-405B-Instruct" / "how-many-languages.json").read_text(encoding="utf-8"))
-    LEAKS[leak](raw, secrets.token_hex(16))
-    path = tmp_path / "leaky.json"
-    path.write_text(json.dumps(raw, indent=2), encoding="utf-8")
-    assert credentials_in(path), f"{leak} went unnoticed"
+    original = json.dumps(raw)
+    for hexadecimal in (True, False):  # Azure keys come as hex and as mixed-case letters and digits
+        raw = json.loads(original)
+        LEAKS[leak](raw, _real_looking_key(hexadecimal))
+        path = tmp_path / "leaky.json"
+        path.write_text(json.dumps(raw, indent=2), encoding="utf-8")
+        assert credentials_in(path), f"{leak} went unnoticed (hexadecimal={hexadecimal})"
 
 
 @pytest.mark.parametrize("path", FILES, ids=[f"{f.parent.name}/{f.name}" for f in FILES])
 def test_recording_has_a_valid_provenance_and_shape(path):
     raw = json.loads(path.read_text(encoding="utf-8"))
     provenance = raw["provenance"]
-    assert provenance["source"] in PROVENANCES
+    assert provenance["source"] in {"recorded-live", "documented-example", "authored"}  # the three the README explains
+    assert set(PROVENANCES) == {"recorded-live", "documented-example", "authored"}
     assert provenance.get("note") or provenance.get("from"), "say where the answer came from"
     if provenance["source"] == "recorded-live":
         assert provenance.get("recorded_at")

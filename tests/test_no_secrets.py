@@ -13,6 +13,7 @@ import logging
 import re
 import secrets
 import shutil
+import string
 import subprocess
 from pathlib import Path, PurePosixPath
 
@@ -43,6 +44,10 @@ PATTERNS = {
     "a bearer token": re.compile(r"bearer[ \t]+" + VALUE, re.I),
     "a JSON Web Token (an Entra ID token)": re.compile(r"(?P<value>eyJ[\w-]{10,}\.[\w-]{10,})"),
 }
+# A key with no name beside it (print(settings.credential) in a live run): 32 or more letters and digits, at least one
+# of each, the shape of Azure endpoint keys, hex or not. Completion ids have that shape too, so the places that may
+# hold one (a recording's "id" fields, notebook outputs that print an id from a recording) are checked against them.
+BARE_KEY = re.compile(r"(?<![\w+/=-])(?=[A-Za-z0-9]*\d)(?=[A-Za-z0-9]*[A-Za-z])[A-Za-z0-9]{32,}(?![\w+/=-])")
 # Stricter, for the tree only (bcf2e3f): no literal bearer value at all, fake or not; use <not-a-key> or $VAR.
 LITERAL_BEARER = re.compile(r"bearer\s+(?![$<{*])[A-Za-z0-9._~+/=-]{12,}", re.I)
 
@@ -90,9 +95,13 @@ def find_secrets(text: str, path: str) -> list[str]:
 
 # -- the patterns catch what they should, and only that ----------------------------------------------------------
 
-def _real_looking_key() -> str:
-    """32 random hex characters, like an Azure key; made up at run time so this file holds no key-like literal."""
-    return secrets.token_hex(16)
+def _real_looking_key(hexadecimal: bool = True) -> str:
+    """32 random characters like an Azure key, hex or letters and digits; made up at run time so this file holds no
+    key-like literal."""
+    if hexadecimal:
+        return secrets.token_hex(16)
+    alphabet = string.ascii_letters + string.digits
+    return "".join(secrets.choice(alphabet) for _ in range(30)) + secrets.choice(string.digits) + secrets.choice(string.ascii_letters)
 
 
 def _jwt() -> str:
@@ -186,6 +195,41 @@ def _outputs(path: Path) -> str:
     return json.dumps([cell.get("outputs", []) for cell in nb["cells"]])
 
 
+def _recorded_ids() -> set[str]:
+    """Every "id" value in data/recordings: the completion ids a notebook may print."""
+    ids: set[str] = set()
+
+    def walk(value) -> None:
+        if isinstance(value, dict):
+            ids.update(v for k, v in value.items() if k == "id" and isinstance(v, str))
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+
+    for recording in (ROOT / "data" / "recordings").glob("*/*.json"):
+        walk(json.loads(recording.read_text(encoding="utf-8")))
+    return ids
+
+
+# Output data that is not text a cell printed: images (base64) and ipywidgets' model ids (random hex).
+NOT_PRINTED = ("image/", "application/vnd.jupyter.widget-view+json")
+
+
+def bare_keys_in_outputs(path: Path, recorded_ids: set[str]) -> list[str]:
+    """Key-shaped values in the text a notebook's cells printed or displayed, masked; recorded completion ids pass."""
+    found = []
+    for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
+        for output in cell.get("outputs", []):
+            texts = [output.get("text", ""), output.get("evalue", ""), *output.get("traceback", [])]
+            texts += [value for kind, value in output.get("data", {}).items() if not kind.startswith(NOT_PRINTED)]
+            for text in texts:
+                text = "".join(text) if isinstance(text, list) else text if isinstance(text, str) else json.dumps(text)
+                found += [mask(m[0]) for m in BARE_KEY.finditer(text) if m[0] not in recorded_ids]
+    return found
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
 def test_no_credential_in_a_notebook_output(path):
     text = _outputs(path)
@@ -193,6 +237,20 @@ def test_no_credential_in_a_notebook_output(path):
     assert STAND_IN_ENTRA_TOKEN not in text, "an output shows a bearer token"
     assert not LITERAL_BEARER.search(text), f"{path.name}: an output shows a literal bearer value"
     assert find_secrets(text, f"notebooks/{path.name}") == []
+    assert bare_keys_in_outputs(path, _recorded_ids()) == [], "an output shows a key-shaped value with no name beside it"
+
+
+def test_a_bare_key_in_an_output_is_found(tmp_path):
+    # Guard against the check above passing because it looks at nothing: a live run that printed the key.
+    nb = json.loads(NOTEBOOKS[0].read_text(encoding="utf-8"))
+    code = next(cell for cell in nb["cells"] if cell["cell_type"] == "code")
+    for key in (_real_looking_key(), _real_looking_key(hexadecimal=False)):
+        code["outputs"] = [{"output_type": "stream", "name": "stdout", "text": [f"Your key is {key}\n"]}]
+        path = tmp_path / "printed.ipynb"
+        path.write_text(json.dumps(nb), encoding="utf-8")
+        found = bare_keys_in_outputs(path, _recorded_ids())
+        assert found == [mask(key)], key
+    assert "0a1234b5de6789f01gh2i345j6789klm" in _recorded_ids(), "the documentation's completion id is recorded"
 
 
 def test_the_request_log_names_no_credential(caplog, capfd):

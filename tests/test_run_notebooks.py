@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import re
 import shutil
 from pathlib import Path
 
@@ -77,7 +78,13 @@ def test_every_notebook_that_reads_another_deployment_either_declares_it_or_hand
         declared = set(nb.metadata.get("cookbook", {}).get("requires", []))
         for prefix in ("AZURE_INFERENCE_VISION", "AZURE_INFERENCE_SMALL", "AZURE_INFERENCE_GUARD", "AZURE_INFERENCE_MANAGED"):
             if f'"{prefix}"' in code and prefix not in declared:
-                assert "skipped" in code or "optional_settings" in code, f"{path.name} reads {prefix} without a fallback"
+                # every read of that deployment's settings must allow its absence (the notebook then skips a section
+                # or uses the main deployment): optional_settings in Python, loadSettings only behind a check of the
+                # endpoint variable in JavaScript
+                calls = re.findall(r'(\w+)\(\s*"' + prefix + '"', code)
+                optional = [c for c in calls if c == "optional_settings"]
+                guarded_js = re.findall(r'process\.env\.' + prefix + r'_ENDPOINT[^\n]*\? loadSettings\("' + prefix + '"\)', code)
+                assert calls and len(optional) + len(guarded_js) == len(calls), f"{path.name} reads {prefix} without a fallback: {calls}"
 
 
 def test_a_run_shows_no_kernel_log_lines(tmp_path):
