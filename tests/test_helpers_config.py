@@ -308,10 +308,10 @@ def test_endpoint_problem_names_the_error_when_it_has_no_message(monkeypatch):
     assert endpoint_problem(Settings(ENDPOINT, KEY)) == f"cannot reach {ENDPOINT}: ReadTimeout"
 
 
-@pytest.mark.parametrize("status, stops", [(403, True), (404, False), (500, False)])
+@pytest.mark.parametrize("status, stops", [(401, True), (403, True), (404, False), (500, False)])
 def test_endpoint_problem_stops_only_on_a_refused_key(monkeypatch, status, stops):
     import httpx
 
     monkeypatch.setattr(httpx, "get", lambda *args, **kwargs: httpx.Response(status, json={"error": {"code": str(status)}}))
     problem = endpoint_problem(Settings(ENDPOINT, KEY))
-    assert (problem == f"{ENDPOINT} refused the key (HTTP 403): check that AZURE_INFERENCE_CREDENTIAL is this endpoint's key") if stops else problem is None
+    assert (problem == f"{ENDPOINT} refused the key (HTTP {status}): check that AZURE_INFERENCE_CREDENTIAL is this endpoint's key") if stops else problem is None
