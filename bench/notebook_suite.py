@@ -565,6 +565,15 @@ def schedule_lines(label: str, tl: dict[str, Any], jobs: int) -> list[str]:
     return lines
 
 
+def goal_verdict(ratio: float, floor_wall: float, floor_wait_wall: float) -> str:
+    """met, MISSED, or NOT DECIDED. The floor plus sleeps cannot be faster than the floor: if it was, the machine was
+    busy during a floor run and the ratio says nothing (a slowed floor once made a 1.6x suite look like 1.2x).
+    ``floor_wait_wall`` is NaN when no notebook waited."""
+    if floor_wait_wall < floor_wall:  # False for NaN
+        return "NOT DECIDED (noisy run: the floor plus the waiting came out faster than the floor)"
+    return "met" if ratio <= GOAL_RATIO else "MISSED"
+
+
 def report(results, ok, runs, timelines, nbval_cmd, breakdown_wall, floor_walls, floor_wait_wall, jobs, heavy, drill) -> str:
     lines: list[str] = []
     floor_wall = min(floor_walls)
@@ -578,11 +587,7 @@ def report(results, ok, runs, timelines, nbval_cmd, breakdown_wall, floor_walls,
     if runs:
         harness = mean("nbval") - breakdown_wall
         ratio = mean("nbval") / floor_wall
-        # The floor plus sleeps cannot be faster than the floor: if it was, the machine was busy during a floor run
-        # and the ratio says nothing (a slowed floor once made a 1.6x suite look like 1.2x).
-        noisy = has_wait and floor_wait_wall < floor_wall
-        verdict = "NOT DECIDED (noisy run: the floor plus the waiting came out faster than the floor)" if noisy else (
-            "met" if ratio <= GOAL_RATIO else "MISSED")
+        verdict = goal_verdict(ratio, floor_wall, floor_wait_wall)
         lines += [
             f"Goal: the nbval run within {GOAL_RATIO}x of the floor (kernel starts plus imports, {jobs} at a time, measured in "
             f"this run) -> **{verdict}**: {mean('nbval'):.1f} s vs {floor_wall:.1f} s = **{ratio:.2f}x**"

@@ -142,3 +142,18 @@ def test_with_a_proxy_configured_every_client_still_reaches_the_replay_server_di
     curl = subprocess.run([shutil.which("curl"), "-s", "-o", "/dev/null", "-w", "%{http_code}", "-H", f"api-key: {headers['api-key']}", info],
                           capture_output=True, text=True, timeout=30)
     assert curl.stdout == "200"
+
+
+def test_the_notebook_benchmark_decides_its_goal_only_on_a_consistent_run(monkeypatch):
+    import importlib.util
+
+    bench = pytest_plugin.NOTEBOOK_SECONDS_FILE.parents[1]
+    monkeypatch.syspath_prepend(str(bench))  # the benchmark scripts import their shared _common module
+    spec = importlib.util.spec_from_file_location("notebook_suite", bench / "notebook_suite.py")
+    suite = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(suite)
+    assert suite.goal_verdict(1.2, floor_wall=12.0, floor_wait_wall=12.5) == "met"
+    assert suite.goal_verdict(1.6, floor_wall=12.0, floor_wait_wall=12.5) == "MISSED"
+    assert suite.goal_verdict(1.2, floor_wall=12.0, floor_wait_wall=float("nan")) == "met"  # no notebook waited
+    # a floor slowed by another job: the floor plus the waiting came out faster than the floor itself
+    assert suite.goal_verdict(1.2, floor_wall=19.9, floor_wait_wall=15.3).startswith("NOT DECIDED")
