@@ -25,7 +25,7 @@ setup: check-python check-node check-curl $(STAMP) $(NODE_STAMP)
 run: check-python check-node check-curl $(STAMP) $(NODE_STAMP)
 	$(BIN)/python scripts/run_notebooks.py
 
-## test: the whole test suite: unit and client tests, then every notebook under nbval, on both cores
+## test: the whole test suite: every notebook under nbval (slowest first), and the unit and client tests, on both cores
 test: check-python check-node check-curl $(STAMP) $(NODE_STAMP)
 	@# The secret scan reads every commit (tests/test_no_secrets.py): a shallow clone fetches its history first.
 	@if [ "$$(git rev-parse --is-shallow-repository 2>/dev/null)" = "true" ]; then git fetch --quiet --unshallow || true; fi

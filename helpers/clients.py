@@ -131,7 +131,8 @@ def rest_url(settings: Settings | None = None, route: str = "/chat/completions")
 
 
 def rest_headers(settings: Settings | None = None, extra_parameters: str | None = None) -> dict[str, str]:
-    """Headers for a raw ``requests``/``httpx``/``curl`` call: content type, auth, and optional ``extra-parameters``."""
+    """Headers for a raw ``requests``/``httpx``/``curl`` call: content type, auth, and optional ``extra-parameters``.
+    With Microsoft Entra ID the token in them lasts about an hour: in a long-running program, call this per request."""
     s = _settings(settings)
     headers = {"Content-Type": "application/json", "Authorization": f"Bearer {bearer_token_provider(s)()}"}
     if extra_parameters:

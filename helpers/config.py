@@ -30,7 +30,7 @@ LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 EXAMPLES = {
     "ENDPOINT": "https://<your-host>.<region>.models.ai.azure.com",
     "CREDENTIAL": "<the 32-character key from the deployment's page>",
-    "AUTH": "key   (or: entra, for Microsoft Entra ID on managed compute)",
+    "AUTH": "key   # or entra, for Microsoft Entra ID on managed compute",
 }
 
 
@@ -126,6 +126,8 @@ def _check_endpoint(prefix: str, endpoint: str) -> str:
         raise _fail(prefix, "ENDPOINT", f"has a space in it: {shown} (in .env, put notes on lines of their own)")
     if parsed.scheme == "http" and parsed.hostname not in LOCAL_HOSTS:
         raise _fail(prefix, "ENDPOINT", f"uses http:// for a remote host ({shown}); Azure endpoints need https://")
+    if parsed.query or parsed.fragment or parsed.password:  # ?api-version=... belongs to each request, not the base URL
+        raise _fail(prefix, "ENDPOINT", f"should be the endpoint's base URL alone, without '?...' or '#...': {mask(endpoint)}")
     if endpoint.endswith(("/chat/completions", "/v1", "/info", "/score")):  # /score: how Azure ML studio shows a managed endpoint
         raise _fail(prefix, "ENDPOINT", f"should be the endpoint's base URL, without '/v1', '/chat/completions', '/info' or '/score': {shown}")
     return endpoint

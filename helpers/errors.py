@@ -12,6 +12,7 @@ import json
 import math
 import time
 from dataclasses import dataclass, field
+from datetime import timezone
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -22,7 +23,8 @@ ADVICE = {
     "extra_parameters": "A parameter outside the API's list was sent without the header. Add 'extra-parameters: pass-through' (or 'drop' to have it ignored).",
     "unauthorized": "The key or token was refused. A key: check the deployment's *_CREDENTIAL variable matches this endpoint (keys are per deployment). Microsoft Entra ID (managed compute only): check you are signed in and the token is for https://ml.azure.com/.default.",
     "rate_limited": "Over the deployment's quota (1,000 requests and 200,000 tokens per minute). Wait and retry with backoff, honouring Retry-After when sent.",
-    "server_error": "The service failed or is unavailable. It is safe to retry with backoff.",
+    "server_error": "The service failed or is unavailable. A 500 or 503 is worth retrying with backoff (helpers.with_retries); after a 502 or 504 the request may have been processed, so retry only what is safe to repeat.",
+    "no_answer": "The request got no HTTP answer. Check the *_ENDPOINT variable and the network; offline, check that the replay server runs (make lab, make serve).",
     "too_many_images": "This model takes one image per request. Send one request per image, or combine the pictures into one image first.",
     "no_recording": "Offline, answers come from data/recordings. Send one of the recorded requests (the closest are named above) or record this one against a live endpoint (README, 'Recording').",
     "not_found": "Wrong URL or deployment. The *_ENDPOINT variable should be the endpoint's base URL; on managed compute, the azureml-model-deployment header (*_DEPLOYMENT) must name one of the endpoint's deployments.",
@@ -54,6 +56,8 @@ def _status_body_headers(exc: BaseException) -> tuple[int | None, Any, dict[str,
     """Pull status, parsed body and headers out of any of the five libraries' exceptions."""
     response = getattr(exc, "response", None)
     status = getattr(exc, "status_code", None) or getattr(response, "status_code", None)
+    if hasattr(exc, "litellm_response_headers") and exc.litellm_response_headers is None:
+        status, response = None, None  # LiteLLM reports a connection that failed as a made-up 500, without headers
     # LiteLLM keeps the real response headers aside; the others on the response object.
     raw_headers = getattr(exc, "litellm_response_headers", None) or getattr(response, "headers", None) or {}
     headers = {str(k).lower(): str(v) for k, v in dict(raw_headers).items()}
@@ -66,8 +70,11 @@ def _status_body_headers(exc: BaseException) -> tuple[int | None, Any, dict[str,
         try:
             body = response.json()
         except Exception:  # noqa: BLE001 - any library's response type, any decoding failure
-            text = getattr(response, "text", None)
-            body = _json(text() if callable(text) else text)
+            try:  # an httpx response opened with client.stream(...) and never read raises here too
+                text = getattr(response, "text", None)
+                body = _json(text() if callable(text) else text)
+            except Exception:  # noqa: BLE001
+                body = None
     if not isinstance(body, (dict, list)):  # LiteLLM puts the raw answer in its message
         message = str(getattr(exc, "message", "") or exc)
         start = message.find("{")
@@ -86,9 +93,12 @@ def retry_after_seconds(value: str | None) -> float | None:
     except ValueError:
         pass
     try:
-        return max(parsedate_to_datetime(value).timestamp() - time.time(), 0.0)
+        when = parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None
+    if when.tzinfo is None:  # "-0000": a time in UTC whose zone the sender did not know; not local time
+        when = when.replace(tzinfo=timezone.utc)
+    return max(when.timestamp() - time.time(), 0.0)
 
 
 def wait_requested(headers: dict[str, str]) -> float | None:
@@ -143,8 +153,12 @@ def service_error(exc: BaseException) -> ServiceError:
 def explain_error(exc: BaseException) -> ServiceError:
     """Print what the service said and what to do; return the parsed ``ServiceError``."""
     err = service_error(exc)
+    if err.status is None:  # no HTTP answer at all: nothing the service said
+        print(f"No HTTP answer ({type(exc).__name__}): {err.message[:300]}")
+        print(f"  what to do:   {ADVICE['no_answer']}")
+        return err
     print(f"HTTP {err.status} ({err.kind}{', code ' + err.code if err.code and err.code != err.kind else ''}) from {type(exc).__name__}")
-    print(f"  service says: {err.message}")
+    print(f"  service says: {err.message if len(err.message) <= 500 else err.message[:500] + ' ...'}")
     if err.kind in ADVICE:
         print(f"  what to do:   {ADVICE[err.kind]}")
     return err

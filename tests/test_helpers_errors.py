@@ -129,4 +129,55 @@ def test_http_date_retry_after_in_the_future():
 def test_an_exception_without_a_response(capsys):
     err = helpers.explain_error(ValueError("not an HTTP error"))
     assert (err.status, err.kind, err.message) == (None, "other", "not an HTTP error")
-    assert "HTTP None (other)" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "No HTTP answer (ValueError): not an HTTP error" in out and "HTTP None" not in out
+    assert "*_ENDPOINT" in out  # what to check
+
+
+def test_litellm_reports_a_failed_connection_as_a_500_it_never_received():
+    import socket
+
+    from helpers.retry import is_retryable
+
+    with socket.socket() as closed:  # a port nothing listens on
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    with pytest.raises(litellm.InternalServerError) as caught:  # LiteLLM's name for "nothing answered"
+        litellm.completion(model="azure_ai/x", api_base=f"http://127.0.0.1:{port}/x", api_key="not-a-key", messages=MESSAGES, num_retries=0)
+    assert caught.value.status_code == 500
+    err = helpers.service_error(caught.value)
+    assert (err.status, err.kind) == (None, "other") and "Connection refused" in err.message
+    assert not is_retryable(caught.value)
+
+
+def test_an_unread_httpx_stream_response_is_explained_not_a_crash():
+    import httpx
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(429, json={"error": {"code": "429", "message": "slow down"}}, headers={"Retry-After": "2"})
+
+    with httpx.Client(transport=httpx.MockTransport(answer)) as client:
+        with client.stream("POST", "http://127.0.0.1/chat/completions", json={}) as response:
+            try:
+                response.raise_for_status()
+            except httpx.HTTPStatusError as exc:  # its response was never read: .text raises ResponseNotRead
+                err = helpers.service_error(exc)
+    assert (err.status, err.kind, err.retry_after) == (429, "rate_limited", 2.0)
+
+
+def test_a_retry_after_date_without_a_zone_is_utc(monkeypatch):
+    import datetime as dt
+    import time
+    from email.utils import format_datetime
+
+    from helpers.errors import retry_after_seconds
+
+    monkeypatch.setenv("TZ", "America/Los_Angeles")
+    time.tzset()
+    try:
+        in_ten_seconds = format_datetime(dt.datetime.now(dt.timezone.utc).replace(tzinfo=None) + dt.timedelta(seconds=10))
+        assert in_ten_seconds.endswith("-0000")
+        assert 8 <= retry_after_seconds(in_ten_seconds) <= 10
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()

@@ -132,3 +132,20 @@ def test_sync_and_async_mixups_say_what_to_use(capsys):
         helpers.print_stream(agen())
     with pytest.raises(TypeError, match="print_stream"):
         asyncio.run(helpers.aprint_stream([_event("x")]))
+
+
+
+def test_a_complete_answer_or_an_error_is_refused_not_printed_as_an_empty_stream():
+    import pytest
+
+    from helpers.streams import print_stream
+
+    complete = {"choices": [{"index": 0, "message": {"role": "assistant", "content": "Hi"}, "finish_reason": "stop"}]}
+    with pytest.raises(TypeError, match="stream=True"):
+        print_stream(complete)
+    with pytest.raises(TypeError, match="stream=True"):
+        print_stream([complete])
+    with pytest.raises(ValueError, match="error instead of a stream"):
+        print_stream(['data: {"error": {"code": "429", "message": "slow down"}}'])
+    with pytest.raises(ValueError, match="JSON instead of events"):
+        print_stream([b'{"error": {"code": "content_filter"}}'])

@@ -147,3 +147,21 @@ def test_a_recording_without_provenance_is_refused(tmp_path):
     (folder / "bad.json").write_text(json.dumps({"request": {"body": {"messages": []}}, "response": {"status": 200, "body": {}}}))
     with pytest.raises(ValueError, match="provenance"):
         RecordingStore(tmp_path)
+
+
+def test_a_live_recording_of_the_same_request_wins_over_the_documented_and_the_authored_one(tmp_path):
+    """`make record` writes next to the old files under new names; whatever their names sort like, the live answer
+    is replayed, and an authored answer never hides a documented one."""
+    documented = RECORDINGS / "Meta-Llama-3.1-405B-Instruct" / "how-many-languages.json"
+    folder = tmp_path / "Meta-Llama-3.1-405B-Instruct"
+    folder.mkdir()
+    raw = json.loads(documented.read_text(encoding="utf-8"))
+    (folder / documented.name).write_text(json.dumps(raw), encoding="utf-8")
+    authored = {**raw, "provenance": {"source": "authored", "note": "a test's copy"}}
+    (folder / "zzz-authored.json").write_text(json.dumps(authored), encoding="utf-8")  # sorts last
+    store = RecordingStore(tmp_path)
+    assert store.find("Meta-Llama-3.1-405B-Instruct", raw["request"]["body"]).name.endswith("/how-many-languages")
+    live = {**raw, "provenance": {"source": "recorded-live", "recorded_at": "2026-11-27", "note": "a test's copy"}}
+    (folder / "aaa-live.json").write_text(json.dumps(live), encoding="utf-8")  # sorts first
+    store.reload()
+    assert store.find("Meta-Llama-3.1-405B-Instruct", raw["request"]["body"]).name.endswith("/aaa-live")

@@ -22,6 +22,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+# Where a recording's answer came from, in order of precedence when two recordings answer the same request.
 PROVENANCES = ("recorded-live", "documented-example", "authored")
 
 # Fields that never change what the model generates, so they never change the match.
@@ -156,6 +157,13 @@ def _window(key: str) -> str:
     return key if len(key) <= 2 * SIMILARITY_WINDOW else key[:SIMILARITY_WINDOW] + key[-SIMILARITY_WINDOW:]
 
 
+def _precedence(rec: Recording) -> int:
+    """When two files answer the same request, the one whose source comes first in PROVENANCES wins (a live recording
+    made with `make record` beats the documentation's example, which beats an answer written by this project);
+    between two of the same kind, the later file name."""
+    return -PROVENANCES.index(rec.provenance.get("source"))
+
+
 class RecordingStore:
     """All recordings of all deployments, indexed by match key."""
 
@@ -169,7 +177,9 @@ class RecordingStore:
         if self.root.is_dir():
             for path in sorted(self.root.glob("*/*.json")):
                 rec = load_recording(path, path.parent.name)
-                index[(rec.deployment, match_key(rec.request_body))] = rec
+                key = (rec.deployment, match_key(rec.request_body))
+                if key not in index or _precedence(rec) >= _precedence(index[key]):
+                    index[key] = rec
         self._index = index
 
     def __len__(self) -> int:
