@@ -35,12 +35,12 @@ def _azure_kwargs(s: Settings, credential: Any, kwargs: dict[str, Any]) -> dict[
     return kwargs
 
 
-def azure_client(settings: Settings | None = None, **kwargs: Any):
-    """``azure.ai.inference.ChatCompletionsClient`` for the endpoint, with a key or Entra ID."""
+def azure_client(settings: Settings | None = None, credential: Any = None, **kwargs: Any):
+    """``azure.ai.inference.ChatCompletionsClient`` for the endpoint, with a key or Entra ID (or ``credential=``)."""
     from azure.ai.inference import ChatCompletionsClient
 
     s = _settings(settings)
-    credential = sdk_credential(s)
+    credential = credential or sdk_credential(s)
     return ChatCompletionsClient(endpoint=s.endpoint, credential=credential, **_azure_kwargs(s, credential, kwargs))
 
 

@@ -213,6 +213,8 @@ def test_factories_return_the_librarys_own_objects(mock_server):
     assert type(helpers.azure_client(s)) is azure.ai.inference.ChatCompletionsClient
     assert type(helpers.azure_async_client(s)) is azure.ai.inference.aio.ChatCompletionsClient
     assert isinstance(helpers.azure_client(s)._config.credential, AzureKeyCredential)
+    own = AzureKeyCredential(s.credential)  # a credential of the caller's own, as azure_async_client takes too
+    assert helpers.azure_client(s, credential=own)._config.credential is own
     assert type(helpers.openai_client(s)) is openai.OpenAI
     assert type(helpers.async_openai_client(s)) is openai.AsyncOpenAI
     assert isinstance(helpers.langchain_chat(s), BaseChatModel)
