@@ -108,7 +108,9 @@ def _fail(prefix: str, name: str, problem: str) -> ConfigError:
 def _read(prefix: str, name: str) -> str:
     value = os.environ.get(f"{prefix}_{name}", "").strip()
     if not value:
-        raise _fail(prefix, name, "is not set (or is empty)")
+        dotenv = find_dotenv(usecwd=True)
+        where = f"read {dotenv}" if dotenv else f"no .env file in {os.getcwd()} or above it"
+        raise _fail(prefix, name, f"is not set (or is empty) in the environment ({where})")
     if "<" in value or ">" in value:
         raise _fail(prefix, name, "still holds a placeholder from .env.example; put your real value in")
     return value

@@ -317,3 +317,10 @@ def test_endpoint_problem_stops_only_on_a_refused_key(monkeypatch, status, stops
     monkeypatch.setattr(httpx, "get", lambda *args, **kwargs: httpx.Response(status, json={"error": {"code": str(status)}}))
     problem = endpoint_problem(Settings(ENDPOINT, KEY))
     assert (problem == f"{ENDPOINT} refused the key (HTTP {status}): check that AZURE_INFERENCE_CREDENTIAL is this endpoint's key") if stops else problem is None
+
+
+def test_a_missing_variable_says_which_env_file_was_read_or_that_there_was_none(clean_env):
+    assert f"(no .env file in {clean_env} or above it)" in _error()
+    (clean_env / ".env").write_text(f"AZURE_INFERENCE_ENDPOINT={ENDPOINT}\n", encoding="utf-8")
+    message = _error()
+    assert "AZURE_INFERENCE_CREDENTIAL is not set" in message and f"(read {clean_env / '.env'})" in message
