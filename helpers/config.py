@@ -138,8 +138,10 @@ def _check_endpoint(prefix: str, endpoint: str) -> str:
 def _check_key(prefix: str, key: str) -> str:
     if key.lower().startswith("bearer"):
         raise _fail(prefix, "CREDENTIAL", "should be the bare key, without a 'Bearer ' prefix")
-    if any(c.isspace() for c in key) or key[0] in "'\"" or "://" in key:
+    if any(c.isspace() for c in key) or key[0] in "'\"" or key[-1] in "'\"" or "://" in key:
         raise _fail(prefix, "CREDENTIAL", "is malformed: a key has no spaces, quotes or URL in it")
+    if not (key.isascii() and key.isprintable()):  # a zero-width space or a typographic quote from a copy and paste
+        raise _fail(prefix, "CREDENTIAL", "is malformed: it holds a character that is not plain ASCII (copied from a web page?)")
     return key
 
 

@@ -127,6 +127,8 @@ BAD_VALUES = [
     ("AZURE_INFERENCE_CREDENTIAL", f"Bearer {KEY}", "without a 'Bearer ' prefix"),
     ("AZURE_INFERENCE_CREDENTIAL", f"{KEY[:16]} {KEY[16:]}", "malformed"),
     ("AZURE_INFERENCE_CREDENTIAL", f'"{KEY}"', "malformed"),
+    ("AZURE_INFERENCE_CREDENTIAL", f"{KEY}'", "malformed"),
+    ("AZURE_INFERENCE_CREDENTIAL", f"{KEY}\u200b", "not plain ASCII"),
     ("AZURE_INFERENCE_CREDENTIAL", ENDPOINT, "malformed"),
     ("AZURE_INFERENCE_AUTH", "aad", "must be 'key' or 'entra'"),
 ]
