@@ -83,7 +83,8 @@ class Settings:
     def describe(self) -> str:
         """Where and how this connects, with the key masked: safe to print."""
         where = "local replay server" if self.is_local else "live endpoint"
-        how = f"key {mask(self.credential)}" if self.auth == "key" else "Microsoft Entra ID"
+        how = f"key {mask(self.credential)}" if self.auth == "key" else "Microsoft Entra ID" + (
+            " (offline: the replay server's stand-in token)" if self.is_local else "")
         return f"{self.endpoint} ({where}), auth: {how}"
 
 

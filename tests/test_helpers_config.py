@@ -93,7 +93,9 @@ def test_other_prefix_with_entra_needs_no_key(clean_env):
     })
     s = load_settings("AZURE_INFERENCE_MANAGED")
     assert (s.auth, s.credential, s.deployment, s.prefix) == ("entra", "", "llama-3-2-3b-instruct-1", "AZURE_INFERENCE_MANAGED")
-    assert s.describe().endswith("auth: Microsoft Entra ID")
+    assert s.describe().endswith("(live endpoint), auth: Microsoft Entra ID")  # a live endpoint: the real thing
+    local = helpers.Settings("http://127.0.0.1:8000/Llama-3.2-3B-Instruct-managed", auth="entra")
+    assert local.describe().endswith("auth: Microsoft Entra ID (offline: the replay server's stand-in token)")
 
 
 def test_the_session_environment_points_at_the_replay_server(mock_server):
