@@ -62,19 +62,19 @@ def _status_body_headers(exc: BaseException) -> tuple[int | None, Any, dict[str,
     raw_headers = getattr(exc, "litellm_response_headers", None) or getattr(response, "headers", None) or {}
     headers = {str(k).lower(): str(v) for k, v in dict(raw_headers).items()}
     body: Any = None
-    if hasattr(exc, "body") and exc.body is not None:  # openai / LangChain
-        body = exc.body
-        if isinstance(body, dict) and "error" not in body and "detail" not in body and "status" not in body:
-            body = {"error": body}  # the openai SDK unwraps {"error": {...}} into exc.body
-    if body is None and response is not None:
+    if response is not None:  # the answer as the service sent it, whichever library holds it
         try:
             body = response.json()
         except Exception:  # noqa: BLE001 - any library's response type, any decoding failure
             try:  # an httpx response opened with client.stream(...) and never read raises here too
                 text = getattr(response, "text", None)
-                body = _json(text() if callable(text) else text)
+                body = _json(text() if callable(text) else text) or None
             except Exception:  # noqa: BLE001
                 body = None
+    if not isinstance(body, (dict, list)) and getattr(exc, "body", None) is not None:  # openai / LangChain
+        body = exc.body
+        if isinstance(body, dict) and "error" not in body and "detail" not in body and "status" not in body:
+            body = {"error": body}  # the openai SDK unwraps {"error": {...}} into exc.body
     if not isinstance(body, (dict, list)):  # LiteLLM puts the raw answer in its message
         message = str(getattr(exc, "message", "") or exc)
         start = message.find("{")

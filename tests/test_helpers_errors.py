@@ -54,6 +54,8 @@ def test_each_error_through_each_library(servers, kind, path, capsys):
     assert (err.kind, err.status, err.code) == (kind, status, code)
     assert err.message and err.message != str(exc)  # the service's own words, not the library's wrapper text
     assert err.retry_after == (1.0 if kind == "rate_limited" else None)
+    if kind == "content_filter":  # the body as the service sent it, whichever library unwrapped it
+        assert err.body["error"]["code"] == "content_filter" and err.body["error"]["status"] == 400
 
     assert helpers.explain_error(exc) == err
     out = capsys.readouterr().out
