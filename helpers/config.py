@@ -129,8 +129,13 @@ def _check_endpoint(prefix: str, endpoint: str) -> str:
         raise _fail(prefix, "ENDPOINT", f"has a space in it: {shown} (in .env, put notes on lines of their own)")
     if parsed.scheme == "http" and parsed.hostname not in LOCAL_HOSTS:
         raise _fail(prefix, "ENDPOINT", f"uses http:// for a remote host ({shown}); Azure endpoints need https://")
-    if parsed.query or parsed.fragment or parsed.password:  # ?api-version=... belongs to each request, not the base URL
-        raise _fail(prefix, "ENDPOINT", f"should be the endpoint's base URL alone, without '?...' or '#...': {mask(endpoint)}")
+    if parsed.username or parsed.password:
+        raise _fail(prefix, "ENDPOINT", "has a user name or password in it (user:password@); the key goes in "
+                    f"{prefix}_CREDENTIAL")
+    if "?" in endpoint or "#" in endpoint:  # ?api-version=... belongs to each request, not to the base URL
+        base = endpoint.split("?")[0].split("#")[0]
+        raise _fail(prefix, "ENDPOINT", f"should be the endpoint's base URL alone, without '?...' or '#...': {base!r} "
+                    "followed by more")
     if endpoint.endswith(("/chat/completions", "/v1", "/info", "/score")):  # /score: how Azure ML studio shows a managed endpoint
         raise _fail(prefix, "ENDPOINT", f"should be the endpoint's base URL, without '/v1', '/chat/completions', '/info' or '/score': {shown}")
     return endpoint

@@ -153,11 +153,12 @@ def service_error(exc: BaseException) -> ServiceError:
 def explain_error(exc: BaseException) -> ServiceError:
     """Print what the service said and what to do; return the parsed ``ServiceError``."""
     err = service_error(exc)
-    if err.status is None:  # no HTTP answer at all: nothing the service said
-        print(f"No HTTP answer ({type(exc).__name__}): {err.message[:300]}")
+    if err.status is None and err.kind == "other" and err.code is None and not isinstance(err.body, dict):
+        print(f"No HTTP answer ({type(exc).__name__}): {err.message[:300]}")  # nothing the service said
         print(f"  what to do:   {ADVICE['no_answer']}")
         return err
-    print(f"HTTP {err.status} ({err.kind}{', code ' + err.code if err.code and err.code != err.kind else ''}) from {type(exc).__name__}")
+    status = f"HTTP {err.status}" if err.status is not None else "An error inside the answer"  # e.g. an error event in a stream
+    print(f"{status} ({err.kind}{', code ' + err.code if err.code and err.code != err.kind else ''}) from {type(exc).__name__}")
     print(f"  service says: {err.message if len(err.message) <= 500 else err.message[:500] + ' ...'}")
     if err.kind in ADVICE:
         print(f"  what to do:   {ADVICE[err.kind]}")

@@ -62,24 +62,30 @@ def _items(item: Any) -> list[Any]:
     return [payload for line in text.splitlines() if (payload := parse_sse_line(line)) is not None]
 
 
+COMPLETE_ANSWER = "this is a complete answer, not a stream: pass stream=True (LangChain: call .stream(...) instead of .invoke(...))"
+
+
 def _not_a_stream(item: Any) -> str | None:
-    """Why ``item`` cannot be part of a stream: a complete answer (``stream=True`` forgotten), or an error body."""
-    if isinstance(item, dict) and "error" in item:
+    """Why ``item`` cannot be part of a stream: a complete answer (``stream=True`` forgotten), or an error body.
+    A chunk has a ``delta``; a complete answer has a ``message`` and no ``delta`` (some servers send both in chunks)."""
+    if isinstance(item, dict) and item.get("error"):
         return f"the service answered with an error instead of a stream: {json.dumps(item['error'])[:300]}"
     choices = item.get("choices") if isinstance(item, dict) else getattr(item, "choices", None)
     first = choices[0] if isinstance(choices, list) and choices else None
-    message = first.get("message") if isinstance(first, dict) else getattr(first, "message", None)
-    if message is not None or type(item).__name__ == "AIMessage":
-        return "this is a complete answer, not a stream: pass stream=True (LangChain: call .stream(...) instead of .invoke(...))"
+    field = first.get if isinstance(first, dict) else (lambda name: getattr(first, name, None))
+    if (first is not None and field("message") is not None and field("delta") is None) or type(item).__name__ == "AIMessage":
+        return COMPLETE_ANSWER
     return None
 
 
 def _consume(item: Any, parts: list[str], result: StreamResult) -> None:
     if isinstance(item, (str, bytes)) and (text := item.decode("utf-8") if isinstance(item, bytes) else item).lstrip().startswith("{"):
+        if '"choices"' in text:  # a whole answer read line by line: "stream": true was left out of the body
+            raise TypeError(COMPLETE_ANSWER.replace("pass stream=True", 'put "stream": true in the body'))
         raise ValueError(f"the service answered with JSON instead of events (an error? check the status first): {text[:300]}")
     for chunk in _items(item):
         if (problem := _not_a_stream(chunk)) is not None:
-            raise TypeError(problem) if "stream=True" in problem else ValueError(problem)
+            raise TypeError(problem) if problem == COMPLETE_ANSWER else ValueError(problem)
         text, usage = _text_and_usage(chunk)
         result.chunks += 1
         if text:
@@ -94,7 +100,7 @@ def print_stream(stream: Iterable[Any]) -> StreamResult:
     if not hasattr(stream, "__iter__") and hasattr(stream, "__aiter__"):
         raise TypeError("This is an async stream: use 'await helpers.aprint_stream(stream)'.")
     if (problem := _not_a_stream(stream)) is not None:
-        raise TypeError(problem)
+        raise TypeError(problem) if problem == COMPLETE_ANSWER else ValueError(problem)
     parts: list[str] = []
     result = StreamResult("")
     for item in stream:

@@ -120,6 +120,8 @@ BAD_VALUES = [
     ("AZURE_INFERENCE_ENDPOINT", ENDPOINT + "/info", "base URL"),
     ("AZURE_INFERENCE_ENDPOINT", ENDPOINT + "/chat/completions?api-version=2024-05-01-preview", "without '?...' or '#...'"),
     ("AZURE_INFERENCE_ENDPOINT", ENDPOINT + "#main", "without '?...' or '#...'"),
+    ("AZURE_INFERENCE_ENDPOINT", ENDPOINT + "?", "without '?...' or '#...'"),
+    ("AZURE_INFERENCE_ENDPOINT", "https://someone:pa55word-pa55word@my-llama.eastus2.models.ai.azure.com", "user name or password"),
     ("AZURE_INFERENCE_ENDPOINT", "https://my-llama.eastus2.inference.ml.azure.com/score", "without '/v1', '/chat/completions', '/info' or '/score'"),
     ("AZURE_INFERENCE_ENDPOINT", "https://<your-host>.<region>.models.ai.azure.com", "placeholder"),
     ("AZURE_INFERENCE_ENDPOINT", ENDPOINT + "   (the 405B one)", "has a space in it"),

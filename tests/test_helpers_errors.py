@@ -183,3 +183,12 @@ def test_a_retry_after_date_without_a_zone_is_utc(monkeypatch):
     finally:
         monkeypatch.delenv("TZ")
         time.tzset()
+
+
+def test_an_error_event_inside_a_stream_keeps_the_services_advice(capsys):
+    class APIError(Exception):  # what the openai SDK raises for a data: {"error": ...} event in a 200 stream
+        body = {"code": "content_filter", "message": "The response was filtered", "status": 400, "type": None, "param": "prompt"}
+
+    err = helpers.explain_error(APIError("The response was filtered"))
+    out = capsys.readouterr().out
+    assert err.kind == "content_filter" and "No HTTP answer" not in out and ADVICE["content_filter"] in out

@@ -149,3 +149,12 @@ def test_a_complete_answer_or_an_error_is_refused_not_printed_as_an_empty_stream
         print_stream(['data: {"error": {"code": "429", "message": "slow down"}}'])
     with pytest.raises(ValueError, match="JSON instead of events"):
         print_stream([b'{"error": {"code": "content_filter"}}'])
+
+
+def test_chunks_that_also_carry_a_message_or_a_null_error_are_still_a_stream(capsys):
+    from helpers.streams import print_stream
+
+    chunk = {"choices": [{"index": 0, "delta": {"content": "Hi"}, "message": {"role": "assistant", "content": "Hi"}}], "error": None}
+    assert print_stream([chunk]).text == "Hi"
+    with __import__("pytest").raises(TypeError, match='"stream": true'):
+        print_stream(['{"choices": [{"message": {"role": "assistant", "content": "Hi"}}]}'])
