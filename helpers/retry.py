@@ -4,9 +4,10 @@ Only those statuses are retried: a 400, 401 or 422 would fail the same way again
 broken connection the request may already have been processed. The clients retry some failures by themselves too
 (azure-core: 500/503/504 and answers with Retry-After; openai and LangChain: twice; LiteLLM: ``num_retries``):
 turn that off (``retry_total=0``, ``max_retries=0``, ``num_retries=0``) when you wrap a call here, or the attempts
-multiply. ``retry-after-ms``
-or ``Retry-After`` is honoured when the service sends it (capped at ``max_wait``); without it the wait doubles from
-``initial`` (plus up to ``initial`` of random jitter), never above ``max_wait``. Wrap the call that
+multiply.
+
+``retry-after-ms`` or ``Retry-After`` is honoured when the service sends it (capped at ``max_wait``); without it the
+wait doubles from ``initial`` (plus up to ``initial`` of random jitter), never above ``max_wait``. Wrap the call that
 *starts* a request; a stream that breaks halfway is not retried here, because part of it has already
 been shown.
 """
