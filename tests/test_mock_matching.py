@@ -136,6 +136,13 @@ def test_unmatched_request_names_the_closest_recordings(mock_server, tmp_path):
     assert time.monotonic() - started < 5
 
 
+def test_the_closest_recordings_named_are_the_deployments_own(mock_server):
+    # the 8B deployment has only throughput and router answers; the 405B folder's far closer ones must not be named
+    r = chat(mock_server, {"messages": MESSAGES, "max_tokens": 7}, deployment=SMALL)
+    closest = r.json()["error"]["closest"]
+    assert r.status_code == 404 and closest and all(name.startswith(f"{SMALL}/") for name in closest), closest
+
+
 # -- the service's rules (no recording needed) ----------------------------------------------------
 
 @pytest.mark.parametrize("body, field", [
