@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from urllib.parse import urlparse
 
@@ -48,7 +49,7 @@ def offline_hint(prefix: str = "AZURE_INFERENCE") -> str:
         "To run offline instead, leave AZURE_INFERENCE_ENDPOINT unset, in your shell and in .env (delete the line or "
         "comment it out): then 'make lab' and 'make run' start the replay server for you. Or run 'make serve' (the "
         f"replay server on port 8000) and set {prefix}_ENDPOINT to the URL it prints for the deployment{example} and "
-        f"{prefix}_CREDENTIAL={DEMO_KEY} (its public demo key)."
+        f"{prefix}_CREDENTIAL={DEMO_KEY} (its public demo key), and the same for the other deployments it lists."
     )
 
 
@@ -168,6 +169,12 @@ def optional_settings(prefix: str) -> Settings | None:
     if not os.environ.get(f"{prefix}_ENDPOINT", "").strip():
         return None
     return load_settings(prefix, dotenv=False)
+
+
+def configured_settings(prefixes: Iterable[str]) -> list[Settings]:
+    """``optional_settings`` for each prefix, leaving out the deployments that are not set: before a long run, a
+    placeholder or typo in any of them raises ``ConfigError`` once, not in every notebook that reads it."""
+    return [settings for prefix in prefixes if (settings := optional_settings(prefix))]
 
 
 def load_settings(prefix: str = "AZURE_INFERENCE", dotenv: bool = True) -> Settings:

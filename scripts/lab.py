@@ -15,8 +15,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from helpers.config import OFFLINE_HINT, ConfigError, endpoint_problem, load_settings, read_dotenv
+from helpers.config import OFFLINE_HINT, ConfigError, configured_settings, endpoint_problem, load_settings, read_dotenv
 from helpers.mock import DEMO_KEY, MockServer
+from helpers.mock.app import deployment_prefixes
 from helpers.pytest_plugin import offline_env
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
@@ -64,9 +65,17 @@ def main(argv: list[str] | None = None) -> int:
         except ConfigError as exc:
             print(f"Cannot use the live endpoint: {exc}", file=sys.stderr)
             return 2
+        try:  # the other deployments set in .env or the shell (vision, small, guard, managed): the same checks
+            others = configured_settings(prefix for prefix in deployment_prefixes() if prefix != settings.prefix)
+        except ConfigError as exc:
+            print(f"Cannot use the live endpoints: {exc}", file=sys.stderr)
+            return 2
         print(f"JupyterLab will use your live endpoint: {settings.describe()}")
-        if problem := endpoint_problem(settings):  # a warning only: the network may come back while you work
-            print(f"Warning: {problem}. The notebooks will fail until it answers.\n  {OFFLINE_HINT}", file=sys.stderr)
+        for other in others:
+            print(f"  and {other.prefix}: {other.describe()}")
+        for checked in (settings, *others):
+            if problem := endpoint_problem(checked):  # a warning only: the network may come back while you work
+                print(f"Warning: {problem}. The notebooks that use it will fail until it answers.\n  {OFFLINE_HINT}", file=sys.stderr)
         return jupyter_lab(extra)
     try:
         mock = MockServer(key=DEMO_KEY, port=args.replay_port)

@@ -27,8 +27,9 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 from tqdm import tqdm
 
-from helpers.config import OFFLINE_HINT, ConfigError, endpoint_problem, load_settings, read_dotenv
+from helpers.config import OFFLINE_HINT, ConfigError, configured_settings, endpoint_problem, load_settings, read_dotenv
 from helpers.mock import DEMO_KEY, MockServer
+from helpers.mock.app import deployment_prefixes
 from helpers.pytest_plugin import offline_env
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -158,6 +159,19 @@ def main(argv: list[str] | None = None) -> int:
         if problem := endpoint_problem(settings):  # one message now, not every notebook failing in turn
             print(f"Cannot run against the live endpoint: {problem}.\n  {OFFLINE_HINT}", file=sys.stderr)
             return 2
+        # The other deployments set (vision, small, guard, managed): the same checks, so that a placeholder left
+        # in an optional block of .env stops the run once instead of failing each notebook that reads it.
+        try:
+            others = configured_settings(p for p in deployment_prefixes() if p != settings.prefix)
+        except ConfigError as exc:
+            print(f"Cannot run against the live endpoints: {exc}", file=sys.stderr)
+            return 2
+        for other in others:
+            if problem := endpoint_problem(other):
+                print(f"Cannot run against the live endpoints: {problem}.\n  Or unset {other.prefix}_ENDPOINT: the notebooks "
+                      "then do without that deployment, and say so.", file=sys.stderr)
+                return 2
+            print(f"  and {other.prefix}: {other.describe()}")
 
     results = []
     try:

@@ -48,6 +48,15 @@ def test_an_unedited_dotenv_stops_before_jupyter_starts(started, tmp_path, capsy
     assert not started
 
 
+def test_a_placeholder_left_in_another_deployments_block_stops_before_jupyter_starts(started, tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(lab, "endpoint_problem", lambda settings: None)  # as if the endpoint answered
+    (tmp_path / ".env").write_text("AZURE_INFERENCE_ENDPOINT=https://example.invalid\nAZURE_INFERENCE_CREDENTIAL=abcdefghijklmnopqrstuvwxyz012345\n"
+                                   "AZURE_INFERENCE_VISION_ENDPOINT=https://<your-host>.<region>.models.ai.azure.com\n")
+    assert lab.main([]) == 2
+    assert "AZURE_INFERENCE_VISION_ENDPOINT still holds a placeholder" in capsys.readouterr().err
+    assert not started
+
+
 class FakeLab:
     """Stands in for the JupyterLab process: each wait() raises KeyboardInterrupt (a Ctrl+C) until ``interrupts`` ran out."""
 

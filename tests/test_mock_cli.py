@@ -157,6 +157,7 @@ def test_help_documents_every_option():
     parser = build_parser()
     top = _help()
     assert "serve" in top and "record" in top
+    assert "serve --help" in top  # the options live under the commands: the top level says where
     subparsers = next(a for a in parser._actions if a.dest == "command").choices
     for command, sub in subparsers.items():
         text = _help(command) if command == "serve" else sub.format_help()

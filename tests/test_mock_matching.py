@@ -108,6 +108,19 @@ def test_documented_parameters_request_matches(mock_server):
     assert answered_by(mock_server, {k: v for k, v in body.items() if k != "response_format"}) == PARAMETERS
 
 
+def test_a_request_recorded_for_another_deployment_names_that_deployments_variables(mock_server):
+    # 'make serve' with only AZURE_INFERENCE_* set: notebook 08 falls back to the main deployment with a request
+    # recorded for the small one. The 404 says which variables were missing.
+    recorded = json.loads((mock_server.replay.settings.recordings_dir / "Meta-Llama-3.1-8B-Instruct" / "throughput-say-number-001.json").read_text())
+    r = chat(mock_server, recorded["request"]["body"])
+    assert r.status_code == 404 and r.json()["error"]["code"] == "RecordingNotFound"
+    message = r.json()["error"]["message"]
+    assert f"AZURE_INFERENCE_SMALL_ENDPOINT={mock_server.base_url}/Meta-Llama-3.1-8B-Instruct" in message, message
+    # a request recorded nowhere gets no such hint
+    r = chat(mock_server, {"messages": [{"role": "user", "content": "Not a recorded question"}]})
+    assert r.status_code == 404 and "recorded for" not in r.json()["error"]["message"]
+
+
 def test_match_key_unit():
     base = match_key({"messages": MESSAGES})
     assert match_key({"messages": MESSAGES, "model": "m", "stream": False, "n": 1, "user": "u"}) == base

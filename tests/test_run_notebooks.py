@@ -63,6 +63,30 @@ def test_an_unedited_dotenv_stops_the_run_with_one_clear_error(live_setup, capsy
     assert not (live_setup / "out").exists()  # no notebook ran
 
 
+def test_a_placeholder_left_in_another_deployments_block_stops_the_run_once(live_setup, monkeypatch, capsys):
+    monkeypatch.setattr(run_notebooks, "endpoint_problem", lambda settings: None)  # as if every endpoint answered
+    (live_setup / ".env").write_text(
+        f"AZURE_INFERENCE_ENDPOINT=https://example.invalid\nAZURE_INFERENCE_CREDENTIAL={FAKE_KEY}\n"
+        "AZURE_INFERENCE_MANAGED_ENDPOINT=https://<your-endpoint>.<region>.inference.ml.azure.com\n")
+    code = run_notebooks.main([str(ROOT / "notebooks" / "12_interactive_chat_widget.ipynb"), "--build-dir", str(live_setup / "out")])
+    assert code == 2
+    assert "AZURE_INFERENCE_MANAGED_ENDPOINT still holds a placeholder" in capsys.readouterr().err
+    assert not (live_setup / "out").exists()  # no notebook ran
+
+
+def test_another_deployment_that_does_not_answer_stops_the_run_once(live_setup, monkeypatch, capsys):
+    small = "https://small.example.invalid"
+    monkeypatch.setattr(run_notebooks, "endpoint_problem", lambda s: f"cannot reach {s.endpoint}" if s.endpoint == small else None)
+    for prefix, url in (("AZURE_INFERENCE", "https://example.invalid"), ("AZURE_INFERENCE_SMALL", small)):
+        monkeypatch.setenv(f"{prefix}_ENDPOINT", url)
+        monkeypatch.setenv(f"{prefix}_CREDENTIAL", FAKE_KEY)
+    code = run_notebooks.main([str(ROOT / "notebooks" / "12_interactive_chat_widget.ipynb"), "--build-dir", str(live_setup / "out")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert f"cannot reach {small}" in err and "unset AZURE_INFERENCE_SMALL_ENDPOINT" in err
+    assert not (live_setup / "out").exists()
+
+
 def test_required_deployments_are_read_from_the_notebook_metadata(monkeypatch):
     nb = nbformat.v4.new_notebook(metadata={"cookbook": {"requires": ["AZURE_INFERENCE_GUARD", "AZURE_INFERENCE_SMALL"]}})
     monkeypatch.delenv("AZURE_INFERENCE_GUARD_ENDPOINT", raising=False)

@@ -53,7 +53,9 @@ _positive_duration = _checked(float, lambda v: setting_checks.duration(v, zero_a
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m helpers.mock", description="Replay server for Azure AI serverless chat endpoints (Meta Llama).")
+    parser = argparse.ArgumentParser(prog="python -m helpers.mock", description="Replay server for Azure AI serverless chat endpoints (Meta Llama).",
+                                     epilog="Each command lists its own options: python -m helpers.mock serve --help "
+                                            "(ports, quotas, faults, timing), python -m helpers.mock record --help.")
     sub = parser.add_subparsers(dest="command", required=True)
 
     common = argparse.ArgumentParser(add_help=False)
@@ -145,6 +147,10 @@ def main(argv: list[str] | None = None) -> None:
     port = sock.getsockname()[1]
     for name in replay.deployments:
         print(f"endpoint {name} http://127.0.0.1:{port}/{name}", flush=True)
+    prefixes = ", ".join(f"{dep.env_prefix} ({name})" for name, dep in replay.deployments.items())
+    print(f"for clients, per deployment: <PREFIX>_ENDPOINT=<its URL above> and <PREFIX>_CREDENTIAL=<the key>, PREFIX being "
+          f"{prefixes}. Set them all: a notebook whose deployment is not set uses the main one (which has no "
+          "recordings of its requests) or is skipped.", file=sys.stderr, flush=True)
     mode = "recording through to live endpoints" if settings.upstreams else f"{len(replay.store)} recordings"
     print(f"replay server on 127.0.0.1:{port}, {mode}; Ctrl+C stops it", file=sys.stderr, flush=True)
     if settings.key != DEMO_KEY:  # an exported key is easy to forget: say which one clients must send (masked)

@@ -72,6 +72,11 @@ def load_deployments(path: Path = DATA_DIR / "deployments.json") -> dict[str, De
     return {d["name"]: Deployment(**d) for d in raw["deployments"]}
 
 
+def deployment_prefixes() -> list[str]:
+    """The variable prefixes of every deployment (AZURE_INFERENCE, AZURE_INFERENCE_SMALL, ...), the main one first."""
+    return [dep.env_prefix for dep in load_deployments().values()]
+
+
 @dataclass
 class MockSettings:
     """Everything a run of the replay server can be configured with."""
@@ -309,11 +314,20 @@ class ReplayServer:
             log.warning("%s %s -> %s", request.method, request.url.path, rec.name if rec else f"no recording for {request_summary(checked)}")
         if rec is None:  # nothing to spend: awaiting here is safe
             closest = await run_in_threadpool(self.store.closest, dep.name, checked)  # keep the event loop free
+            # The usual cause with 'make serve': a notebook fell back to this deployment because the variables of
+            # the one it meant were not set. If that one has this very request, say which variables to set.
+            recorded_for = await self._run(off_loop, self.store.deployments_with, checked)
+            elsewhere = [self.deployments[name] for name in recorded_for if name != dep.name and name in self.deployments]
+            hint = "".join(
+                f" This request is recorded for {other.name}: was it meant for that deployment? Set "
+                f"{other.env_prefix}_ENDPOINT={str(request.base_url).rstrip('/')}/{other.name} (and its _CREDENTIAL)."
+                for other in elsewhere[:1]
+            )
             return errors.spec_error(
                 404, "RecordingNotFound",
                 "The replay server has no recording for this request (messages, stream flag and generation "
-                f"parameters). Closest recordings: {', '.join(closest) or 'none'}. Record one against a live "
-                "endpoint (see README, 'Recording'), or send one of the recorded requests.",
+                f"parameters). Closest recordings: {', '.join(closest) or 'none'}.{hint} Record one against a live "
+                "endpoint (see README, 'Recording against a live endpoint'), or send one of the recorded requests.",
                 closest=closest,
             )
         self.quota.spend(dep.name, rec.total_tokens)

@@ -191,6 +191,11 @@ class RecordingStore:
     def find(self, deployment: str, body: dict[str, Any]) -> Recording | None:
         return self._index.get((deployment, match_key(body)))
 
+    def deployments_with(self, body: dict[str, Any]) -> list[str]:
+        """The deployments that have a recording of this very request."""
+        key = match_key(body)
+        return [dep for (dep, other_key) in self._index if other_key == key]
+
     def closest(self, deployment: str, body: dict[str, Any], limit: int = 3) -> list[str]:
         """Names of the recordings whose match keys look most like this request's.
 
