@@ -126,6 +126,10 @@ def test_match_key_unit():
     assert match_key({"messages": MESSAGES, "model": "m", "stream": False, "n": 1, "user": "u"}) == base
     assert match_key({"messages": MESSAGES, "stream": True}) != base
     assert match_key({"messages": MESSAGES, "max_tokens": 5}) == match_key({"messages": MESSAGES, "max_completion_tokens": 5.0})
+    # both spellings: max_tokens decides, whatever the order of the keys
+    both = {"max_tokens": 5, "max_completion_tokens": 9}
+    assert match_key({"messages": MESSAGES, **both}) == match_key({"messages": MESSAGES, **dict(reversed(both.items()))})
+    assert match_key({"messages": MESSAGES, **both}) == match_key({"messages": MESSAGES, "max_tokens": 5})
     # An int too big for a float stays an int: it matches itself and nothing else.
     assert match_key({"messages": MESSAGES, "seed": 10**400}) == match_key({"messages": MESSAGES, "seed": 10**400})
     assert match_key({"messages": MESSAGES, "seed": 10**400}) != match_key({"messages": MESSAGES, "seed": 10**400 + 1})
@@ -393,7 +397,12 @@ def test_oversize_body_at_the_default_limit(mock_server):
 def test_weird_bodies_never_get_a_500(mock_server):
     bodies = [  # (body, the answer the contract gives it)
         ({"messages": [{"role": "user", "content": {"nested": [1, 2, {"x": None}]}}]}, 422),
-        ({"messages": [{"role": "user", "content": None}]}, 404),
+        ({"messages": [{"role": "user", "content": None}]}, 422),  # user content: a string or a list of items
+        ({"messages": [{"role": "user"}]}, 422),
+        ({"messages": [{"role": "user", "content": "hi"}], "response_format": "text"}, 422),  # an object with a type
+        ({"messages": [{"role": "user", "content": "hi"}], "max_tokens": 1.5}, 422),  # an integer
+        ({"messages": [{"role": "user", "content": "hi"}], "max_tokens": 5.0}, 404),  # an integer written as a float
+        ({"messages": [{"role": "user", "content": "hi"}], "stream": None}, 404),  # null is absent, as for every field
         ({"messages": [{"role": "user", "content": "hi"}], "response_format": "json_object"}, 422),
         ({"messages": [{"role": "user", "content": "hi"}], "response_format": ["text"]}, 422),
         ({"messages": [{"role": "user", "content": "hi"}], "response_format": {"type": ["text"]}}, 422),

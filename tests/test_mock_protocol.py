@@ -258,3 +258,49 @@ def test_two_images_in_one_request_get_the_400_with_or_without_a_recording(mock_
 def test_one_image_is_not_refused_by_the_image_rule(mock_server):
     r = post(mock_server, CHAT_ROUTES[0], {"messages": _image_turn("https://example.com/a.png")}, deployment=VISION)
     assert r.status_code == 404 and r.json()["error"]["code"] == "RecordingNotFound"  # no recording, but no rule broken
+
+
+# -- HTTP framing: what the server's HTTP parser (helpers.mock.app.HTTP_PARSER) must get right -----------------------
+
+def _raw_exchange(mock, request: bytes, timeout: float = 10) -> bytes:
+    """Send bytes as they are and read until the server closes the connection."""
+    import socket
+
+    answer = b""
+    with socket.create_connection(("127.0.0.1", mock.port), timeout=timeout) as sock:
+        try:
+            sock.sendall(request)
+            while chunk := sock.recv(65536):
+                answer += chunk
+        except ConnectionResetError:  # the server refused the request and closed while it was still being sent
+            pass
+    return answer
+
+
+def _raw_chat(body: dict, version: str = "1.1", extra_headers: str = "") -> bytes:
+    data = json.dumps(body).encode()
+    return (f"POST /{BIG}/chat/completions HTTP/{version}\r\nHost: 127.0.0.1\r\napi-key: {DEMO_KEY}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(data)}\r\n{extra_headers or 'Connection: close'}\r\n\r\n").encode() + data
+
+
+def test_a_request_offering_an_upgrade_keeps_its_body(mock_server):
+    # curl --http2 on an http:// URL adds these two headers; the server answers in HTTP/1.1 and must still read the body
+    basic = recording("how-many-languages")["request"]["body"]
+    answer = _raw_exchange(mock_server, _raw_chat(basic, extra_headers="Connection: Upgrade, HTTP2-Settings, close\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAoAAAAAIAAAAA"))
+    assert answer.startswith(b"HTTP/1.1 200"), answer[:300]
+
+
+def test_an_http_1_0_client_gets_its_stream_without_chunked_framing(mock_server):
+    stream = recording("how-many-languages-stream")["request"]["body"]
+    head, _, body = _raw_exchange(mock_server, _raw_chat(stream, version="1.0")).partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200"), head
+    assert b"transfer-encoding" not in head.lower()  # RFC 9112: no Transfer-Encoding in an answer to HTTP/1.0
+    assert body.startswith(b"data: {") and body.rstrip().endswith(b"data: [DONE]")
+
+
+def test_an_oversized_header_is_refused_at_once(mock_server):
+    request = (f"GET /{BIG}/info HTTP/1.1\r\nHost: 127.0.0.1\r\napi-key: {DEMO_KEY}\r\nConnection: close\r\n"
+               f"X-Padding: {'a' * 1_000_000}\r\n\r\n").encode()
+    answer = _raw_exchange(mock_server, request)
+    # refused (a 4xx, or the connection closed before the whole header was sent), not read into memory and answered
+    assert answer == b"" or answer.startswith(b"HTTP/1.1 4"), answer[:200]

@@ -65,8 +65,8 @@ ALLOWED_FAKES: dict[str, tuple[str, ...]] = {
     WRONG_KEY_IN_A_401_TEST: ("tests/test_mock_protocol.py",),
     # Commit 6d499b9 only: notebook 02 showed a 401 with this made-up bearer value (a placeholder since bcf2e3f).
     "this-is-not-the-right-key-000": ("notebooks/02_rest_requests_httpx_curl.ipynb",),
-    # The alphabet and five digits: a 32-character stand-in key for the config and notebook-runner tests.
-    "abcdefghijklmnopqrstuvwxyz012345": ("tests/test_helpers_config.py", "tests/test_run_notebooks.py"),
+    # The alphabet and five digits: a 32-character stand-in key for the config, notebook-runner and lab tests.
+    "abcdefghijklmnopqrstuvwxyz012345": ("tests/test_helpers_config.py", "tests/test_run_notebooks.py", "tests/test_lab.py"),
     # The key the CLI test starts its replay server with.
     "cli-test-key-for-the-mock-000000": ("tests/test_mock_cli.py",),
     # Stands in for a live key in record mode, whose tests check it is never written.

@@ -18,7 +18,7 @@ import uvicorn
 
 from ..config import ConfigError, load_settings, mask, read_dotenv
 from . import setting_checks
-from .app import DATA_DIR, DEMO_KEY, MockSettings, ReplayServer, load_deployments
+from .app import DATA_DIR, DEMO_KEY, HTTP_PARSER, MockSettings, ReplayServer, load_deployments
 
 
 def _statuses(text: str) -> tuple[int, ...]:
@@ -132,7 +132,7 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     settings = settings_from_args(args)
     replay = ReplayServer(settings)
-    config = uvicorn.Config(replay.app, host="127.0.0.1", port=args.port, log_level="warning")
+    config = uvicorn.Config(replay.app, host="127.0.0.1", port=args.port, log_level="warning", http=HTTP_PARSER)
     server = uvicorn.Server(config)
     # Bind and listen before printing: the printed URLs carry the real port (with --port 0), and a
     # client that connects as soon as it reads them is queued instead of refused.

@@ -41,6 +41,11 @@ T = TypeVar("T")
 ROOT = Path(__file__).resolve().parents[2]
 DATA_DIR = ROOT / "data"
 MAX_BODY_BYTES = 8 * 1024 * 1024
+# uvicorn's HTTP parser. h11 (pure Python, RFC 9112 to the letter) rather than httptools (C, about 1.5x the requests
+# per second here): with httptools, a request carrying 'Upgrade: h2c' (curl --http2) lost its body, an HTTP/1.0
+# client got a chunked stream, and a header of any size was read, blocking the event loop for seconds. h11 gets all
+# three right, and still serves about 4,000 requests per second (bench/results/server_load.md).
+HTTP_PARSER = "h11"
 # Matching, error bodies that echo the input and record mode all walk the body recursively, and
 # Python's stack holds about 1,000 levels in all: a body nested deeper than this is refused up front.
 MAX_JSON_DEPTH = 100

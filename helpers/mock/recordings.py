@@ -74,6 +74,8 @@ def normalize_body(body: dict[str, Any]) -> dict[str, Any]:
     """The parts of a chat completions request body that decide which recording answers it."""
     out: dict[str, Any] = {}
     for key, value in body.items():
+        if key in ALIASES and ALIASES[key] in body and body[ALIASES[key]] is not None:
+            continue  # both spellings sent: the API's own name decides, whatever the order of the keys
         key = ALIASES.get(key, key)
         if key in IGNORED_FIELDS or value is None:
             continue

@@ -38,6 +38,8 @@ def check_messages(body: dict[str, Any]) -> JSONResponse | None:
     for i, message in enumerate(messages):
         if not isinstance(message, dict) or not isinstance(message.get("role"), str) or message["role"] not in ROLES:
             return errors.invalid_value(f"messages[{i}]", message, reason=f"Each message needs a role, one of {sorted(ROLES)}.")
+        if message.get("content") is None and message["role"] != "assistant":  # only an assistant turn calling tools has none
+            return errors.invalid_value(f"messages[{i}].content", None, reason=f"A {message['role']} message needs content.")
         problem = check_content(message.get("content"), f"messages[{i}].content")
         if problem:
             return problem
@@ -75,10 +77,13 @@ def check_ranges(body: dict[str, Any]) -> JSONResponse | None:
         if (low is not None and value < low) or (high is not None and value > high):
             bounds = f"[{low}, {high if high is not None else 'inf'}]"
             return errors.invalid_value(name, value, reason=f"'{name}' must be in {bounds}.")
+    max_tokens = body.get("max_tokens")
+    if isinstance(max_tokens, float) and not max_tokens.is_integer():
+        return errors.invalid_value("max_tokens", max_tokens, reason="'max_tokens' must be an integer.")
     stop = body.get("stop")
     if stop is not None and (not isinstance(stop, list) or not stop or not all(isinstance(s, str) for s in stop)):
         return errors.invalid_value("stop", stop, reason="'stop' must be a non-empty list of strings.")
-    if "stream" in body and not isinstance(body["stream"], bool):
+    if body.get("stream") is not None and not isinstance(body["stream"], bool):  # null: absent, as for every field
         return errors.invalid_value("stream", body["stream"], reason="'stream' must be true or false.")
     seed = body.get("seed")
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
@@ -90,7 +95,7 @@ def check_response_format(body: dict[str, Any], model_name: str) -> JSONResponse
     fmt = body.get("response_format")
     if fmt is None:
         return None
-    kind = fmt.get("type") if isinstance(fmt, dict) else fmt
+    kind = fmt.get("type") if isinstance(fmt, dict) else None  # an object with a type, never a bare string
     if kind not in ("text", "json_object", "json_schema"):
         return errors.invalid_value("response_format", fmt)
     if kind != "text" and "llama" in model_name.lower():

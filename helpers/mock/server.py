@@ -10,7 +10,7 @@ from typing import Any
 
 import uvicorn
 
-from .app import MockSettings, ReplayServer
+from .app import HTTP_PARSER, MockSettings, ReplayServer
 
 
 def free_port() -> int:
@@ -36,7 +36,7 @@ class MockServer:
         self._socket.bind(("127.0.0.1", port))
         self._socket.listen(2048)
         self.port = self._socket.getsockname()[1]
-        config = uvicorn.Config(self.replay.app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on")
+        config = uvicorn.Config(self.replay.app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on", http=HTTP_PARSER)
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._socket]}, name="mock-server", daemon=True)
 
