@@ -144,14 +144,20 @@ def test_with_a_proxy_configured_every_client_still_reaches_the_replay_server_di
     assert curl.stdout == "200"
 
 
-def test_the_notebook_benchmark_does_not_call_its_goal_met_on_noisy_floor_runs(monkeypatch):
+@pytest.fixture
+def suite(monkeypatch):
+    """bench/notebook_suite.py, loaded as a module."""
     import importlib.util
 
     bench = pytest_plugin.NOTEBOOK_SECONDS_FILE.parents[1]
     monkeypatch.syspath_prepend(str(bench))  # the benchmark scripts import their shared _common module
     spec = importlib.util.spec_from_file_location("notebook_suite", bench / "notebook_suite.py")
-    suite = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(suite)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_notebook_benchmark_does_not_call_its_goal_met_on_noisy_floor_runs(suite):
     assert suite.goal_verdict(1.2, [12.4, 12.0], floor_wait_wall=12.5) == "met"
     assert suite.goal_verdict(1.6, [12.4, 12.0], floor_wait_wall=12.5) == "MISSED"
     assert suite.goal_verdict(1.2, [12.0, 12.1], floor_wait_wall=float("nan")) == "met"  # no notebook waited
@@ -159,3 +165,9 @@ def test_the_notebook_benchmark_does_not_call_its_goal_met_on_noisy_floor_runs(m
     assert suite.goal_verdict(1.2, [19.9, 19.9], floor_wait_wall=15.3).startswith("NOT DECIDED")
     assert suite.goal_verdict(1.2, [14.0, 12.0], floor_wait_wall=12.5).startswith("NOT DECIDED")  # runs 17% apart
     assert suite.goal_verdict(1.6, [14.0, 12.0], floor_wait_wall=12.5) == "MISSED"  # noise only lowers the ratio
+
+
+def test_the_notebook_benchmark_bounds_the_suite_by_what_no_faster_cell_removes(suite):
+    # the floor plus waiting, then the cells' round trips and kernel stops shared by the workers, then the harness
+    assert suite.fastest_possible(12.3, round_trips=1.3, kernel_stops=0.4, harness=1.8, jobs=2) == pytest.approx(14.95)
+    assert suite.fastest_possible(12.3, round_trips=1.3, kernel_stops=0.4, harness=1.8, jobs=1) == pytest.approx(15.8)
