@@ -579,12 +579,17 @@ def goal_verdict(ratio: float, floor_walls: list[float], floor_wait_wall: float)
     return "met" if ratio <= GOAL_RATIO else "MISSED"
 
 
-def fastest_possible(base_wall: float, round_trips: float, kernel_stops: float, harness: float, jobs: int) -> float:
+def round_trips_beyond_floor(ok: list[dict[str, Any]], waits_in_floor: bool) -> float:
+    """Worker seconds of bare kernel round trips the notebooks make beyond the floor's own cells: the floor already
+    holds one cell per notebook (its imports), a second where it sleeps for the waiting, and every kernel's stop."""
+    return sum((r["cells"] - 1 - (1 if waits_in_floor and r["wait"] > 0 else 0)) * r["empty_cell"] for r in ok)
+
+
+def fastest_possible(base_wall: float, round_trips: float, harness: float, jobs: int) -> float:
     """How fast the nbval run could be if every cell's own work took no time: the floor (plus the deliberate waiting,
-    ``base_wall``), each cell's bare round trip to its kernel and each kernel's stop (worker seconds, shared by
-    ``jobs`` workers), and the harness's measured start and end. Above the goal's budget, no faster cell can meet
-    it: only fewer cells or notebooks, or a cheaper harness, can."""
-    return base_wall + (round_trips + kernel_stops) / jobs + harness
+    ``base_wall``), the cells' bare round trips beyond the floor's (worker seconds, shared by ``jobs`` workers), and
+    the harness's measured start and end. Above the goal's budget, no faster cell can meet it."""
+    return base_wall + round_trips / jobs + harness
 
 
 def report(results, ok, runs, timelines, nbval_cmd, breakdown_wall, floor_walls, floor_wait_wall, jobs, heavy, drill) -> str:
@@ -695,16 +700,15 @@ def report(results, ok, runs, timelines, nbval_cmd, breakdown_wall, floor_walls,
             f"and the rest (the cells' own work, kernel stops) to {sum(span.values()) - floors_sum - waiting:.1f} s.",
             "",
         ]
-        round_trips = sum(r["cells"] * r["empty_cell"] for r in ok)
-        stops = sum(r["kernel_stop"] for r in ok)
         base = floor_wait_wall if floor_wait_wall == floor_wait_wall else floor_wall
-        best = fastest_possible(base, round_trips, stops, harness, jobs)
+        round_trips = round_trips_beyond_floor(ok, waits_in_floor=base != floor_wall)
+        best = fastest_possible(base, round_trips, harness, jobs)
         room = GOAL_RATIO * floor_wall - best
-        own_work = sum(r["rest"] for r in ok) - round_trips  # what the cells do beyond answering
+        own_work = sum(r["rest"] - r["cells"] * r["empty_cell"] for r in ok)  # what the cells do beyond answering
         lines += [
             f"Fastest possible with these notebooks and this harness, if every cell's own work took no time: the floor"
-            + (" plus the waiting" if base != floor_wall else "") + f" ({base:.2f} s), the cells' bare round trips to their "
-            f"kernels ({round_trips:.2f} s) and the kernel stops ({stops:.2f} s) shared by {jobs} workers, and the harness's "
+            + (" plus the waiting" if base != floor_wall else "") + f" ({base:.2f} s, kernel stops included), the cells' bare "
+            f"round trips to their kernels beyond the floor's own ({round_trips:.2f} s, shared by {jobs} workers), and the harness's "
             f"{harness:.2f} s: {best:.2f} s = {best / floor_wall:.2f}x the floor, against the goal's {GOAL_RATIO * floor_wall:.2f} s. "
             + ("That leaves nothing" if room <= 0 else f"That leaves {room:.2f} s") + " for the cells' own work, which took "
             f"{own_work:.1f} s of kernel time in this run ({own_work / jobs:.1f} s per worker): "

@@ -43,13 +43,11 @@ MANAGED_ENDPOINT_EXAMPLE = "https://<your-endpoint>.<region>.inference.ml.azure.
 
 def offline_hint(prefix: str = "AZURE_INFERENCE") -> str:
     """How to run against the local replay server instead of a live endpoint."""
-    # Only the main deployment's URL is certain here; the server prints one line per deployment for the others.
-    example = f" (e.g. http://127.0.0.1:8000/{DEFAULT_MODEL})" if prefix == "AZURE_INFERENCE" else ""
     return (
         "To run offline instead, leave AZURE_INFERENCE_ENDPOINT unset, in your shell and in .env (delete the line or "
         "comment it out): then 'make lab' and 'make run' start the replay server for you. Or run 'make serve' (the "
-        f"replay server on port 8000) and set {prefix}_ENDPOINT to the URL it prints for the deployment{example} and "
-        f"{prefix}_CREDENTIAL={DEMO_KEY} (its public demo key), and the same for the other deployments it lists."
+        "replay server on port 8000) and put what 'python -m helpers.mock env' prints in .env: every deployment's "
+        f"variables, {prefix}_ENDPOINT among them, with the public demo key {DEMO_KEY}."
     )
 
 
@@ -214,3 +212,20 @@ def endpoint_problem(settings: Settings, timeout: float = 10.0) -> str | None:
         return (f"{settings.endpoint} refused the key (HTTP {response.status_code}): check that "
                 f"{settings.prefix}_CREDENTIAL is this endpoint's key")
     return None
+
+
+def endpoint_problems(all_settings: list[Settings]) -> list[tuple[Settings, str]]:
+    """``endpoint_problem`` for several deployments, asked at the same time (an unreachable host takes the whole
+    timeout): the ones that cannot be used, with why."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=max(len(all_settings), 1)) as pool:
+        found = list(pool.map(endpoint_problem, all_settings))
+    return [(settings, problem) for settings, problem in zip(all_settings, found) if problem]
+
+
+def unusable_hint(settings: Settings) -> str:
+    """What to do about a deployment that cannot be used: offline for the main one, do without for the others."""
+    if settings.prefix == "AZURE_INFERENCE":
+        return OFFLINE_HINT
+    return f"Or unset {settings.prefix}_ENDPOINT: the notebooks then do without that deployment, and say so."

@@ -14,7 +14,7 @@ import math
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Mapping
+from typing import TYPE_CHECKING
 
 # nbformat validates with jsonschema, which imports its optional IRI format checker ``rfc3987_syntax``
 # when installed (it is, through jupyterlab); that module builds Lark parsers at import, about a second
@@ -24,8 +24,9 @@ sys.modules.setdefault("rfc3987_syntax", None)
 import pytest
 from jupyter_client.manager import KernelManager
 
-from .config import LOCAL_HOSTS
+from . import offline
 from .constants import DEMO_KEY
+from .offline import OFFLINE_ENV, no_proxy_for_loopback  # noqa: F401 - also read from here by tests and bench
 
 if TYPE_CHECKING:  # the replay server (starlette, uvicorn) is imported where a worker starts it, not by xdist's controller
     from .mock import MockServer
@@ -43,36 +44,15 @@ async def _wait_polling_often(self: KernelManager, pollinterval: float = KERNEL_
 
 KernelManager._async_wait = _wait_polling_often
 
-# Offline switches for libraries that otherwise reach out to the internet (see README, 'Offline').
-OFFLINE_ENV = {
-    "LITELLM_LOCAL_MODEL_COST_MAP": "True",  # LiteLLM: use the bundled model cost map, no download at import
-    "HF_HUB_OFFLINE": "1",  # LiteLLM streaming: no tokenizer download from the Hugging Face hub
-    "LITELLM_OFFLINE_MODE": "true",  # LiteLLM's own switch: nothing fetched by itself (and no fallback warning)
-    "LITELLM_TELEMETRY": "False",
-}
-
 # How long each notebook took in the last benchmark run (bench/notebook_suite.py writes it).
 NOTEBOOK_SECONDS_FILE = Path(__file__).resolve().parent.parent / "bench" / "results" / "notebook_seconds.json"
 
 _server: MockServer | None = None
 
 
-def no_proxy_for_loopback(environ: Mapping[str, str] = os.environ) -> dict[str, str]:
-    """NO_PROXY and no_proxy with the loopback hosts added to what is already there. With HTTP_PROXY set (venue and
-    corporate networks), requests, httpx, curl and the SDKs would otherwise send the replay server's traffic to the proxy."""
-    hosts: list[str] = []
-    for host in [*environ.get("NO_PROXY", "").split(","), *environ.get("no_proxy", "").split(","), *LOCAL_HOSTS]:
-        if host.strip() and host.strip() not in hosts:
-            hosts.append(host.strip())
-    return {"NO_PROXY": ",".join(hosts), "no_proxy": ",".join(hosts)}  # clients differ in which spelling they read
-
-
 def offline_env(server: MockServer) -> dict[str, str]:
-    """Everything a process needs to run the notebooks against ``server``."""
-    env = dict(OFFLINE_ENV)
-    env.update(no_proxy_for_loopback())
-    env.update(server.env())
-    return env
+    """Everything a process needs to run the notebooks against ``server`` (helpers/offline.py)."""
+    return offline.offline_env(server.env())
 
 
 def notebook_seconds(path: Path = NOTEBOOK_SECONDS_FILE) -> dict[str, float]:

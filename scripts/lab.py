@@ -15,7 +15,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from helpers.config import OFFLINE_HINT, ConfigError, configured_settings, endpoint_problem, load_settings, read_dotenv
+from helpers.config import ConfigError, configured_settings, endpoint_problems, load_settings, read_dotenv, unusable_hint
 from helpers.mock import DEMO_KEY, MockServer
 from helpers.mock.app import deployment_prefixes
 from helpers.pytest_plugin import offline_env
@@ -62,20 +62,16 @@ def main(argv: list[str] | None = None) -> int:
     if os.environ.get("AZURE_INFERENCE_ENDPOINT"):
         try:  # a typo or a placeholder left in: one clear message now, not an error in every notebook
             settings = load_settings(dotenv=False)
-        except ConfigError as exc:
-            print(f"Cannot use the live endpoint: {exc}", file=sys.stderr)
-            return 2
-        try:  # the other deployments set in .env or the shell (vision, small, guard, managed): the same checks
+            # the other deployments set in .env or the shell (vision, small, guard, managed): the same checks
             others = configured_settings(prefix for prefix in deployment_prefixes() if prefix != settings.prefix)
         except ConfigError as exc:
-            print(f"Cannot use the live endpoints: {exc}", file=sys.stderr)
+            print(f"Cannot use the live endpoint: {exc}", file=sys.stderr)
             return 2
         print(f"JupyterLab will use your live endpoint: {settings.describe()}")
         for other in others:
             print(f"  and {other.prefix}: {other.describe()}")
-        for checked in (settings, *others):
-            if problem := endpoint_problem(checked):  # a warning only: the network may come back while you work
-                print(f"Warning: {problem}. The notebooks that use it will fail until it answers.\n  {OFFLINE_HINT}", file=sys.stderr)
+        for checked, problem in endpoint_problems([settings, *others]):  # warnings only: the network may come back
+            print(f"Warning: {problem}. The notebooks that use it will fail until it answers.\n  {unusable_hint(checked)}", file=sys.stderr)
         return jupyter_lab(extra)
     try:
         mock = MockServer(key=DEMO_KEY, port=args.replay_port)

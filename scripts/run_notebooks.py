@@ -27,7 +27,8 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 from tqdm import tqdm
 
-from helpers.config import OFFLINE_HINT, ConfigError, configured_settings, endpoint_problem, load_settings, read_dotenv
+from helpers.config import (ConfigError, configured_settings, endpoint_problem, endpoint_problems, load_settings,
+                            read_dotenv, unusable_hint)
 from helpers.mock import DEMO_KEY, MockServer
 from helpers.mock.app import deployment_prefixes
 from helpers.pytest_plugin import offline_env
@@ -151,27 +152,20 @@ def main(argv: list[str] | None = None) -> int:
     else:
         try:  # a typo or a placeholder left in: one clear message now, not one failed notebook after another
             settings = load_settings(dotenv=False)
+            # The other deployments set (vision, small, guard, managed): the same checks, so that a placeholder left
+            # in an optional block of .env stops the run once instead of failing each notebook that reads it.
+            others = configured_settings(p for p in deployment_prefixes() if p != settings.prefix)
         except ConfigError as exc:
             print(f"Cannot run against the live endpoint: {exc}", file=sys.stderr)
             return 2
         source = f" (from {Path(dotenv_file).name} and the environment)" if dotenv_file else ""
         print(f"Running against the live endpoint{source}: {settings.describe()}")
-        if problem := endpoint_problem(settings):  # one message now, not every notebook failing in turn
-            print(f"Cannot run against the live endpoint: {problem}.\n  {OFFLINE_HINT}", file=sys.stderr)
-            return 2
-        # The other deployments set (vision, small, guard, managed): the same checks, so that a placeholder left
-        # in an optional block of .env stops the run once instead of failing each notebook that reads it.
-        try:
-            others = configured_settings(p for p in deployment_prefixes() if p != settings.prefix)
-        except ConfigError as exc:
-            print(f"Cannot run against the live endpoints: {exc}", file=sys.stderr)
-            return 2
         for other in others:
-            if problem := endpoint_problem(other):
-                print(f"Cannot run against the live endpoints: {problem}.\n  Or unset {other.prefix}_ENDPOINT: the notebooks "
-                      "then do without that deployment, and say so.", file=sys.stderr)
-                return 2
             print(f"  and {other.prefix}: {other.describe()}")
+        if problems := endpoint_problems([settings, *others]):  # one message now, not every notebook failing in turn
+            for checked, problem in problems:
+                print(f"Cannot run against the live endpoint: {problem}.\n  {unusable_hint(checked)}", file=sys.stderr)
+            return 2
 
     results = []
     try:

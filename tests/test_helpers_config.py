@@ -169,15 +169,14 @@ def test_unedited_copy_of_env_example_is_reported(clean_env):
 def test_error_names_the_prefix_it_was_asked_for(clean_env):
     message = _error("AZURE_INFERENCE_VISION")
     assert_clear_error(message, "AZURE_INFERENCE_VISION_ENDPOINT")
-    assert "AZURE_INFERENCE_VISION_CREDENTIAL=demo-key-for-the-local-mock-0000" in message
+    assert "AZURE_INFERENCE_VISION_ENDPOINT among them" in message
 
 
-def test_another_deployment_is_not_sent_to_the_main_deployments_url(clean_env):
-    """The hint's example URL is the main deployment's: following it for the vision deployment would reach a text model."""
-    message = _error("AZURE_INFERENCE_VISION")
-    assert "the URL it prints for the deployment and" in message
-    assert f"/{helpers.config.DEFAULT_MODEL}" not in message
-    assert f"127.0.0.1:8000/{helpers.config.DEFAULT_MODEL}" in _error()
+def test_the_offline_hint_gives_every_deployments_variables_not_one_url(clean_env):
+    """One URL is not enough against 'make serve': a notebook whose other deployment is unset falls back to the main
+    one and finds no recording. The hint names the command that prints them all."""
+    for message in (_error(), _error("AZURE_INFERENCE_VISION")):
+        assert "python -m helpers.mock env" in message and "127.0.0.1:8000/" not in message
 
 
 def test_a_managed_deployment_gets_a_managed_endpoint_example(clean_env):
@@ -330,3 +329,24 @@ def test_a_missing_variable_says_which_env_file_was_read_or_that_there_was_none(
     (clean_env / ".env").write_text(f"AZURE_INFERENCE_ENDPOINT={ENDPOINT}\n", encoding="utf-8")
     message = _error()
     assert "AZURE_INFERENCE_CREDENTIAL is not set" in message and f"(read {clean_env / '.env'})" in message
+
+
+def test_deployments_are_asked_at_the_same_time(monkeypatch):
+    """Before a live run every configured deployment is asked once; an unreachable one takes the whole timeout, so
+    they are asked at once, not one after the other (a barrier only opens when all three are waiting)."""
+    import threading
+
+    barrier = threading.Barrier(3, timeout=10)
+
+    def endpoint_problem(settings):
+        barrier.wait()
+        return f"no answer from {settings.endpoint}" if "small" in settings.endpoint else None
+
+    monkeypatch.setattr(helpers.config, "endpoint_problem", endpoint_problem)
+    deployments = [helpers.config.Settings(endpoint=f"https://{name}.example.invalid", prefix=prefix)
+                   for name, prefix in (("main", "AZURE_INFERENCE"), ("small", "AZURE_INFERENCE_SMALL"), ("guard", "AZURE_INFERENCE_GUARD"))]
+    problems = helpers.config.endpoint_problems(deployments)
+    assert [(s.prefix, p) for s, p in problems] == [("AZURE_INFERENCE_SMALL", "no answer from https://small.example.invalid")]
+    # what to do: do without another deployment; go offline when it is the main one
+    assert "unset AZURE_INFERENCE_SMALL_ENDPOINT" in helpers.config.unusable_hint(problems[0][0])
+    assert helpers.config.unusable_hint(deployments[0]) == helpers.config.OFFLINE_HINT

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+import helpers.config
+
 ROOT = Path(__file__).resolve().parents[1]
 _spec = importlib.util.spec_from_file_location("lab", ROOT / "scripts" / "lab.py")
 lab = importlib.util.module_from_spec(_spec)
@@ -49,7 +51,7 @@ def test_an_unedited_dotenv_stops_before_jupyter_starts(started, tmp_path, capsy
 
 
 def test_a_placeholder_left_in_another_deployments_block_stops_before_jupyter_starts(started, tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(lab, "endpoint_problem", lambda settings: None)  # as if the endpoint answered
+    monkeypatch.setattr(helpers.config, "endpoint_problem", lambda settings: None)  # as if the endpoint answered
     (tmp_path / ".env").write_text("AZURE_INFERENCE_ENDPOINT=https://example.invalid\nAZURE_INFERENCE_CREDENTIAL=abcdefghijklmnopqrstuvwxyz012345\n"
                                    "AZURE_INFERENCE_VISION_ENDPOINT=https://<your-host>.<region>.models.ai.azure.com\n")
     assert lab.main([]) == 2

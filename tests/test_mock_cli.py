@@ -295,3 +295,30 @@ def test_the_limits_themselves_are_accepted():
                                       "--fault-statuses", "400,599", "--latency-ms", "0", "--fault-retry-after", "0"])
     s = settings_from_args(args)
     assert (s.rpm, s.tpm, s.cut_stream_after, s.fault_rate, s.fault_statuses, s.latency_ms) == (0, 0, 0, 1.0, (400, 599), 0.0)
+
+
+def test_env_prints_what_points_every_deployment_at_the_server(tmp_path, monkeypatch):
+    """`python -m helpers.mock env` as a .env file: each deployment's settings load and reach its own URL."""
+    from helpers.config import load_settings, read_dotenv
+    from helpers.mock.__main__ import env_lines
+
+    monkeypatch.delenv("AZURE_INFERENCE_CREDENTIAL", raising=False)
+    lines = env_lines(8123)
+    (tmp_path / ".env").write_text("\n".join(lines) + "\n")
+    for name in [line.split("=", 1)[0] for line in lines]:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+    read_dotenv()
+    for dep in load_deployments().values():
+        settings = load_settings(dep.env_prefix, dotenv=False)
+        assert settings.endpoint == f"http://127.0.0.1:8123/{dep.name}" and settings.is_local
+        assert settings.auth == ("entra" if dep.kind == "managed" else "key")
+        assert settings.credential == DEMO_KEY or settings.auth == "entra"
+    assert "LITELLM_LOCAL_MODEL_COST_MAP=True" in lines
+
+
+def test_env_prints_no_key_of_yours():
+    done = subprocess.run([sys.executable, "-m", "helpers.mock", "env"], cwd=ROOT, env=_env(AZURE_INFERENCE_CREDENTIAL=TEST_KEY),
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert TEST_KEY not in done.stdout and "AZURE_INFERENCE_CREDENTIAL=<the key in your AZURE_INFERENCE_CREDENTIAL>" in done.stdout

@@ -116,6 +116,10 @@ def test_a_request_recorded_for_another_deployment_names_that_deployments_variab
     assert r.status_code == 404 and r.json()["error"]["code"] == "RecordingNotFound"
     message = r.json()["error"]["message"]
     assert f"AZURE_INFERENCE_SMALL_ENDPOINT={mock_server.base_url}/Meta-Llama-3.1-8B-Instruct" in message, message
+    # recorded for several: the main deployment is named first (data/deployments.json's order), not the managed one
+    basic = json.loads((mock_server.replay.settings.recordings_dir / BIG / "how-many-languages.json").read_text())["request"]["body"]
+    r = chat(mock_server, basic, deployment="Meta-Llama-3.1-8B-Instruct")
+    assert r.status_code == 404 and f"AZURE_INFERENCE_ENDPOINT={mock_server.base_url}/{BIG}" in r.json()["error"]["message"]
     # a request recorded nowhere gets no such hint
     r = chat(mock_server, {"messages": [{"role": "user", "content": "Not a recorded question"}]})
     assert r.status_code == 404 and "recorded for" not in r.json()["error"]["message"]
@@ -399,6 +403,7 @@ def test_weird_bodies_never_get_a_500(mock_server):
         ({"messages": [{"role": "user", "content": {"nested": [1, 2, {"x": None}]}}]}, 422),
         ({"messages": [{"role": "user", "content": None}]}, 422),  # user content: a string or a list of items
         ({"messages": [{"role": "user"}]}, 422),
+        ({"messages": [{"role": "user", "content": "hi"}, {"role": "tool", "tool_call_id": "1"}]}, 404),  # tool content: optional
         ({"messages": [{"role": "user", "content": "hi"}], "response_format": "text"}, 422),  # an object with a type
         ({"messages": [{"role": "user", "content": "hi"}], "max_tokens": 1.5}, 422),  # an integer
         ({"messages": [{"role": "user", "content": "hi"}], "max_tokens": 5.0}, 404),  # an integer written as a float

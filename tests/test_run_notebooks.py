@@ -9,6 +9,7 @@ from pathlib import Path
 
 import nbformat
 
+import helpers.config
 from helpers.pytest_plugin import offline_env
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -21,7 +22,7 @@ FAKE_KEY = "abcdefghijklmnopqrstuvwxyz012345"  # 32 characters, not a real key
 
 
 def test_a_notebook_needing_an_unset_deployment_is_skipped_against_live_endpoints(live_setup, monkeypatch, capsys):
-    monkeypatch.setattr(run_notebooks, "endpoint_problem", lambda settings: None)  # as if example.invalid answered
+    monkeypatch.setattr(helpers.config, "endpoint_problem", lambda settings: None)  # as if example.invalid answered
     monkeypatch.setenv("AZURE_INFERENCE_ENDPOINT", "https://example.invalid")  # "live": no replay server started
     monkeypatch.setenv("AZURE_INFERENCE_CREDENTIAL", FAKE_KEY)
     code = run_notebooks.main([str(ROOT / "notebooks" / "07_vision.ipynb"), "--build-dir", str(live_setup / "out")])
@@ -33,7 +34,7 @@ def test_a_notebook_needing_an_unset_deployment_is_skipped_against_live_endpoint
 
 
 def test_a_live_endpoint_in_dotenv_is_used_as_the_readme_says(live_setup, monkeypatch, capsys):
-    monkeypatch.setattr(run_notebooks, "endpoint_problem", lambda settings: None)  # as if example.invalid answered
+    monkeypatch.setattr(helpers.config, "endpoint_problem", lambda settings: None)  # as if example.invalid answered
     (live_setup / ".env").write_text(f"AZURE_INFERENCE_ENDPOINT=https://example.invalid\nAZURE_INFERENCE_CREDENTIAL={FAKE_KEY}\n")
     code = run_notebooks.main([str(ROOT / "notebooks" / "07_vision.ipynb"), "--build-dir", str(live_setup / "out")])
     out = capsys.readouterr().out
@@ -64,7 +65,7 @@ def test_an_unedited_dotenv_stops_the_run_with_one_clear_error(live_setup, capsy
 
 
 def test_a_placeholder_left_in_another_deployments_block_stops_the_run_once(live_setup, monkeypatch, capsys):
-    monkeypatch.setattr(run_notebooks, "endpoint_problem", lambda settings: None)  # as if every endpoint answered
+    monkeypatch.setattr(helpers.config, "endpoint_problem", lambda settings: None)  # as if every endpoint answered
     (live_setup / ".env").write_text(
         f"AZURE_INFERENCE_ENDPOINT=https://example.invalid\nAZURE_INFERENCE_CREDENTIAL={FAKE_KEY}\n"
         "AZURE_INFERENCE_MANAGED_ENDPOINT=https://<your-endpoint>.<region>.inference.ml.azure.com\n")
@@ -76,7 +77,7 @@ def test_a_placeholder_left_in_another_deployments_block_stops_the_run_once(live
 
 def test_another_deployment_that_does_not_answer_stops_the_run_once(live_setup, monkeypatch, capsys):
     small = "https://small.example.invalid"
-    monkeypatch.setattr(run_notebooks, "endpoint_problem", lambda s: f"cannot reach {s.endpoint}" if s.endpoint == small else None)
+    monkeypatch.setattr(helpers.config, "endpoint_problem", lambda s: f"cannot reach {s.endpoint}" if s.endpoint == small else None)
     for prefix, url in (("AZURE_INFERENCE", "https://example.invalid"), ("AZURE_INFERENCE_SMALL", small)):
         monkeypatch.setenv(f"{prefix}_ENDPOINT", url)
         monkeypatch.setenv(f"{prefix}_CREDENTIAL", FAKE_KEY)

@@ -1,4 +1,5 @@
-"""Command line: ``python -m helpers.mock serve`` (replay) and ``python -m helpers.mock record`` (proxy and record).
+"""Command line: ``python -m helpers.mock serve`` (replay), ``record`` (proxy and record) and ``env`` (the variables
+that point notebooks at a replay server).
 
 ``serve`` prints one line per deployment, ``endpoint <deployment-name> <url>``, on standard output;
 everything else goes to standard error.
@@ -18,7 +19,8 @@ import uvicorn
 
 from ..config import ConfigError, load_settings, mask, read_dotenv
 from . import setting_checks
-from .app import DATA_DIR, DEMO_KEY, HTTP_PARSER, MockSettings, ReplayServer, load_deployments
+from ..offline import offline_env
+from .app import DATA_DIR, DEMO_KEY, HTTP_PARSER, MockSettings, ReplayServer, client_env, load_deployments
 
 
 def _statuses(text: str) -> tuple[int, ...]:
@@ -95,7 +97,24 @@ def build_parser() -> argparse.ArgumentParser:
         "that are not JSON and streams that break off or lack their closing [DONE] are passed on to the\n"
         "client but not recorded.",
     )
+    env = sub.add_parser(
+        "env", help="print the variables that point notebooks at a replay server (.env lines)",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Print, as NAME=value lines for a .env file or `export`, every variable the notebooks need to run\n"
+        "against a replay server on this port (make serve): each deployment's endpoint, key, model, deployment\n"
+        "and auth, and the libraries' offline switches. make run and make lab set them for you; this is for a\n"
+        "Jupyter or a script you start yourself. Starts nothing.",
+    )
+    env.add_argument("--port", type=int, default=8000, help="the replay server's port on 127.0.0.1 (default 8000)")
     return parser
+
+
+def env_lines(port: int) -> list[str]:
+    """The variables for a replay server on ``port``, as NAME=value lines. The key is the demo key unless the server
+    would take $AZURE_INFERENCE_CREDENTIAL: then a placeholder, so that no key of yours is printed."""
+    key = DEMO_KEY if not os.environ.get("AZURE_INFERENCE_CREDENTIAL") else "<the key in your AZURE_INFERENCE_CREDENTIAL>"
+    variables = offline_env(client_env(load_deployments(), f"http://127.0.0.1:{port}", key))
+    return [f"{name}={value}" for name, value in variables.items()]
 
 
 def settings_from_args(args: argparse.Namespace) -> MockSettings:
@@ -129,6 +148,9 @@ def settings_from_args(args: argparse.Namespace) -> MockSettings:
 
 def main(argv: list[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
+    if args.command == "env":
+        print("\n".join(env_lines(args.port)))
+        return
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     settings = settings_from_args(args)
     replay = ReplayServer(settings)
@@ -147,10 +169,8 @@ def main(argv: list[str] | None = None) -> None:
     port = sock.getsockname()[1]
     for name in replay.deployments:
         print(f"endpoint {name} http://127.0.0.1:{port}/{name}", flush=True)
-    prefixes = ", ".join(f"{dep.env_prefix} ({name})" for name, dep in replay.deployments.items())
-    print(f"for clients, per deployment: <PREFIX>_ENDPOINT=<its URL above> and <PREFIX>_CREDENTIAL=<the key>, PREFIX being "
-          f"{prefixes}. Set them all: a notebook whose deployment is not set uses the main one (which has no "
-          "recordings of its requests) or is skipped.", file=sys.stderr, flush=True)
+    print(f"a Jupyter or script of your own needs every deployment's variables: python -m helpers.mock env --port {port} "
+          "prints them as .env lines (make run and make lab set them for you)", file=sys.stderr, flush=True)
     mode = "recording through to live endpoints" if settings.upstreams else f"{len(replay.store)} recordings"
     print(f"replay server on 127.0.0.1:{port}, {mode}; Ctrl+C stops it", file=sys.stderr, flush=True)
     if settings.key != DEMO_KEY:  # an exported key is easy to forget: say which one clients must send (masked)

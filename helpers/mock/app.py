@@ -41,10 +41,10 @@ T = TypeVar("T")
 ROOT = Path(__file__).resolve().parents[2]
 DATA_DIR = ROOT / "data"
 MAX_BODY_BYTES = 8 * 1024 * 1024
-# uvicorn's HTTP parser. h11 (pure Python, RFC 9112 to the letter) rather than httptools (C, about 1.5x the requests
+# uvicorn's HTTP parser. h11 (pure Python, RFC 9112 to the letter) rather than httptools (C, about 1.6x the requests
 # per second here): with httptools, a request carrying 'Upgrade: h2c' (curl --http2) lost its body, an HTTP/1.0
 # client got a chunked stream, and a header of any size was read, blocking the event loop for seconds. h11 gets all
-# three right, and still serves about 4,000 requests per second (bench/results/server_load.md).
+# three right, and still serves nearly 4,000 requests per second with 10 clients (bench/results/server_load.md).
 HTTP_PARSER = "h11"
 # Matching, error bodies that echo the input and record mode all walk the body recursively, and
 # Python's stack holds about 1,000 levels in all: a body nested deeper than this is refused up front.
@@ -75,6 +75,21 @@ class Deployment:
 def load_deployments(path: Path = DATA_DIR / "deployments.json") -> dict[str, Deployment]:
     raw = json.loads(Path(path).read_text(encoding="utf-8"))
     return {d["name"]: Deployment(**d) for d in raw["deployments"]}
+
+
+def client_env(deployments: dict[str, Deployment], base_url: str, key: str) -> dict[str, str]:
+    """The variables that point every notebook at a replay server at ``base_url`` taking ``key``."""
+    out: dict[str, str] = {}
+    for dep in deployments.values():
+        out[f"{dep.env_prefix}_ENDPOINT"] = f"{base_url}/{dep.name}"
+        out[f"{dep.env_prefix}_CREDENTIAL"] = key
+        out[f"{dep.env_prefix}_MODEL"] = dep.model_name
+        # Every variable a notebook reads is set, even when empty: a .env file only fills in unset variables,
+        # so none of a live setup's values (say AUTH=entra, or a DEPLOYMENT) can leak into an offline run.
+        out[f"{dep.env_prefix}_DEPLOYMENT"] = dep.azureml_deployment or ""
+        # managed compute: demonstrate Microsoft Entra ID (the stand-in, offline); serverless: keys
+        out[f"{dep.env_prefix}_AUTH"] = "entra" if dep.kind == "managed" else "key"
+    return out
 
 
 def deployment_prefixes() -> list[str]:
@@ -321,11 +336,12 @@ class ReplayServer:
             closest = await run_in_threadpool(self.store.closest, dep.name, checked)  # keep the event loop free
             # The usual cause with 'make serve': a notebook fell back to this deployment because the variables of
             # the one it meant were not set. If that one has this very request, say which variables to set.
-            recorded_for = await self._run(off_loop, self.store.deployments_with, checked)
-            elsewhere = [self.deployments[name] for name in recorded_for if name != dep.name and name in self.deployments]
-            hint = "".join(
-                f" This request is recorded for {other.name}: was it meant for that deployment? Set "
-                f"{other.env_prefix}_ENDPOINT={str(request.base_url).rstrip('/')}/{other.name} (and its _CREDENTIAL)."
+            recorded_for = set(await self._run(off_loop, self.store.deployments_with, checked))
+            elsewhere = [other for other in self.deployments.values() if other.name in recorded_for and other.name != dep.name]
+            hint = "".join(  # the first in data/deployments.json's order: the main deployment before the others
+                f" This request is recorded for {other.name}: was it meant for that deployment? Set its variables "
+                f"({other.env_prefix}_ENDPOINT={str(request.base_url).rstrip('/')}/{other.name} and the others that "
+                "'python -m helpers.mock env' prints)."
                 for other in elsewhere[:1]
             )
             return errors.spec_error(

@@ -196,7 +196,7 @@ class RecordingStore:
     def deployments_with(self, body: dict[str, Any]) -> list[str]:
         """The deployments that have a recording of this very request."""
         key = match_key(body)
-        return [dep for (dep, other_key) in self._index if other_key == key]
+        return [dep for (dep, other_key) in list(self._index) if other_key == key]  # a copy: record mode adds meanwhile
 
     def closest(self, deployment: str, body: dict[str, Any], limit: int = 3) -> list[str]:
         """Names of the recordings whose match keys look most like this request's.
@@ -205,7 +205,7 @@ class RecordingStore:
         quadratic, and a long prompt must get its 404 in milliseconds, not minutes.
         """
         key = _window(match_key(body))
-        candidates = [(_window(other_key), rec) for (dep, other_key), rec in self._index.items() if dep == deployment]
+        candidates = [(_window(other_key), rec) for (dep, other_key), rec in list(self._index.items()) if dep == deployment]
         # quick_ratio is a cheap upper bound; compute the real ratio for the best few only.
         candidates.sort(key=lambda kr: difflib.SequenceMatcher(None, key, kr[0]).quick_ratio(), reverse=True)
         best = candidates[: limit * 4]

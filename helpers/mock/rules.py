@@ -38,7 +38,7 @@ def check_messages(body: dict[str, Any]) -> JSONResponse | None:
     for i, message in enumerate(messages):
         if not isinstance(message, dict) or not isinstance(message.get("role"), str) or message["role"] not in ROLES:
             return errors.invalid_value(f"messages[{i}]", message, reason=f"Each message needs a role, one of {sorted(ROLES)}.")
-        if message.get("content") is None and message["role"] != "assistant":  # only an assistant turn calling tools has none
+        if message.get("content") is None and message["role"] in ("system", "user"):  # assistant and tool turns may have none
             return errors.invalid_value(f"messages[{i}].content", None, reason=f"A {message['role']} message needs content.")
         problem = check_content(message.get("content"), f"messages[{i}].content")
         if problem:

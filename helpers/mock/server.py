@@ -10,7 +10,7 @@ from typing import Any
 
 import uvicorn
 
-from .app import HTTP_PARSER, MockSettings, ReplayServer
+from .app import HTTP_PARSER, MockSettings, ReplayServer, client_env
 
 
 def free_port() -> int:
@@ -54,17 +54,7 @@ class MockServer:
 
     def env(self) -> dict[str, str]:
         """Environment variables that point every notebook at this server."""
-        out: dict[str, str] = {}
-        for dep in self.replay.deployments.values():
-            out[f"{dep.env_prefix}_ENDPOINT"] = self.endpoint(dep.name)
-            out[f"{dep.env_prefix}_CREDENTIAL"] = self.settings.key
-            out[f"{dep.env_prefix}_MODEL"] = dep.model_name
-            # Every variable a notebook reads is set, even when empty: a .env file only fills in unset variables,
-            # so none of a live setup's values (say AUTH=entra, or a DEPLOYMENT) can leak into an offline run.
-            out[f"{dep.env_prefix}_DEPLOYMENT"] = dep.azureml_deployment or ""
-            # managed compute: demonstrate Microsoft Entra ID (the stand-in, offline); serverless: keys
-            out[f"{dep.env_prefix}_AUTH"] = "entra" if dep.kind == "managed" else "key"
-        return out
+        return client_env(self.replay.deployments, self.base_url, self.settings.key)
 
     def start(self) -> "MockServer":
         self._thread.start()
