@@ -11,6 +11,7 @@ Everything here is small on purpose; open the modules and read them.
 - ``errors``:  ``explain_error`` for the service's error shapes
 - ``retry``:   ``with_retries`` for 429/500/503
 - ``mock``:    the replay server (``python -m helpers.mock serve``)
+- ``offline``: the variables a process needs to run offline (``python -m helpers.mock env`` prints them)
 """
 
 from .clients import (
