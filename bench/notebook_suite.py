@@ -400,7 +400,7 @@ def summary_line(output: str) -> str:
 
 def importtime(module: str, before: str = "") -> tuple[float, list[tuple[str, float]]]:
     """``python -X importtime -c 'import module'`` in a fresh interpreter: its total and its heaviest parts."""
-    from helpers.pytest_plugin import OFFLINE_ENV
+    from helpers.offline import OFFLINE_ENV
 
     env = {**os.environ, **OFFLINE_ENV}
     done = subprocess.run([python(), "-X", "importtime", "-c", f"{before}import {module}"], cwd=NOTEBOOKS, env=env,

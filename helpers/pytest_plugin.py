@@ -26,7 +26,6 @@ from jupyter_client.manager import KernelManager
 
 from . import offline
 from .constants import DEMO_KEY
-from .offline import OFFLINE_ENV, no_proxy_for_loopback  # noqa: F401 - also read from here by tests and bench
 
 if TYPE_CHECKING:  # the replay server (starlette, uvicorn) is imported where a worker starts it, not by xdist's controller
     from .mock import MockServer

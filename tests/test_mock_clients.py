@@ -342,7 +342,7 @@ OFFLINE_SCRIPT = textwrap.dedent(
 
 def test_offline_no_client_reaches_beyond_loopback(tmp_path):
     """Every client path, LiteLLM's import and streaming included, with non-loopback connections refused."""
-    from helpers.pytest_plugin import OFFLINE_ENV
+    from helpers.offline import OFFLINE_ENV
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("AZURE_INFERENCE")}
     env.update(OFFLINE_ENV)

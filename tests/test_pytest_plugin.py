@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import pytest
 from jupyter_client.manager import KernelManager
 
-from helpers import pytest_plugin
+from helpers import offline, pytest_plugin
 
 
 def test_a_killed_kernel_is_checked_for_every_few_milliseconds(monkeypatch):
@@ -111,7 +111,7 @@ def test_plugins_no_test_uses_are_not_loaded(pytestconfig):
 
 
 def test_no_proxy_gains_the_loopback_hosts_and_keeps_what_was_there():
-    env = pytest_plugin.no_proxy_for_loopback({"NO_PROXY": "corp.example, 127.0.0.1", "no_proxy": "intra.example"})
+    env = offline.no_proxy_for_loopback({"NO_PROXY": "corp.example, 127.0.0.1", "no_proxy": "intra.example"})
     assert env["NO_PROXY"] == env["no_proxy"] == "corp.example,127.0.0.1,intra.example,localhost,::1"
 
 
@@ -135,7 +135,7 @@ def test_with_a_proxy_configured_every_client_still_reaches_the_replay_server_di
     with pytest.raises(requests.exceptions.ProxyError):  # the failure the offline environment prevents
         requests.get(info, headers=headers, timeout=5)
 
-    for name, value in pytest_plugin.no_proxy_for_loopback({}).items():
+    for name, value in offline.no_proxy_for_loopback({}).items():
         monkeypatch.setenv(name, value)
     assert requests.get(info, headers=headers, timeout=5).status_code == 200
     assert httpx.get(info, headers=headers, timeout=5).status_code == 200
