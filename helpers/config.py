@@ -46,7 +46,7 @@ def offline_hint(prefix: str = "AZURE_INFERENCE") -> str:
     return (
         "To run offline instead, leave AZURE_INFERENCE_ENDPOINT unset, in your shell and in .env (delete the line or "
         "comment it out): then 'make lab' and 'make run' start the replay server for you. Or run 'make serve' (the "
-        "replay server on port 8000) and put what 'python -m helpers.mock env' prints in .env: every deployment's "
+        "replay server on port 8000) and put what '.venv/bin/python -m helpers.mock env' prints in .env: every deployment's "
         f"variables, {prefix}_ENDPOINT among them, with the public demo key {DEMO_KEY}."
     )
 

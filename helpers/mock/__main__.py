@@ -169,7 +169,7 @@ def main(argv: list[str] | None = None) -> None:
     port = sock.getsockname()[1]
     for name in replay.deployments:
         print(f"endpoint {name} http://127.0.0.1:{port}/{name}", flush=True)
-    print(f"a Jupyter or script of your own needs every deployment's variables: python -m helpers.mock env --port {port} "
+    print(f"a Jupyter or script of your own needs every deployment's variables: .venv/bin/python -m helpers.mock env --port {port} "
           "prints them as .env lines (make run and make lab set them for you)", file=sys.stderr, flush=True)
     mode = "recording through to live endpoints" if settings.upstreams else f"{len(replay.store)} recordings"
     print(f"replay server on 127.0.0.1:{port}, {mode}; Ctrl+C stops it", file=sys.stderr, flush=True)

@@ -341,7 +341,7 @@ class ReplayServer:
             hint = "".join(  # the first in data/deployments.json's order: the main deployment before the others
                 f" This request is recorded for {other.name}: was it meant for that deployment? Set its variables "
                 f"({other.env_prefix}_ENDPOINT={str(request.base_url).rstrip('/')}/{other.name} and the others that "
-                "'python -m helpers.mock env' prints)."
+                "'.venv/bin/python -m helpers.mock env' prints)."
                 for other in elsewhere[:1]
             )
             return errors.spec_error(
