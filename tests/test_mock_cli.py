@@ -266,6 +266,8 @@ def test_record_names_a_malformed_live_variable_before_it_starts(monkeypatch, tm
     (["--quota-window", "0"], "argument --quota-window: must be a finite number > 0, not 0.0"),
     (["--latency-ms", "inf"], "argument --latency-ms: must be a finite number >= 0, not inf"),
     (["--fault-retry-after", "-1"], "argument --fault-retry-after: must be a finite number >= 0, not -1.0"),
+    (["--port", "99999"], "argument --port: must be a port number from 0 to 65535, not 99999"),
+    (["--port", "eighty"], "argument --port: expected a port number, got 'eighty'"),
 ])
 def test_values_that_would_break_every_request_are_refused_with_a_clear_message(capsys, args, message):
     with pytest.raises(SystemExit) as exited:

@@ -49,6 +49,7 @@ def _checked(parse: Callable[[str], Any], check: Callable[[Any], Any], expected:
 
 
 _count = _checked(int, setting_checks.count, "a whole number")
+_port = _checked(int, setting_checks.port, "a port number")
 _share = _checked(float, setting_checks.share, "a number from 0 to 1")
 _duration = _checked(float, setting_checks.duration, "a number")
 _positive_duration = _checked(float, lambda v: setting_checks.duration(v, zero_allowed=False), "a number")
@@ -61,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--port", type=int, default=8000, help="port on 127.0.0.1 (0 picks a free one; default 8000)")
+    common.add_argument("--port", type=_port, default=8000, help="port on 127.0.0.1 (0 picks a free one; default 8000)")
     common.add_argument("--recordings", type=Path, default=DATA_DIR / "recordings", help="recordings folder (default data/recordings)")
     common.add_argument("--log-requests", action="store_true", help="log each chat request and the recording that answered it "
                         "(a short summary: never headers, whole prompts or values of extra parameters)")
@@ -105,7 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
         "and auth, and the libraries' offline switches. make run and make lab set them for you; this is for a\n"
         "Jupyter or a script you start yourself. Starts nothing.",
     )
-    env.add_argument("--port", type=int, default=8000, help="the replay server's port on 127.0.0.1 (default 8000)")
+    env.add_argument("--port", type=_port, default=8000, help="the replay server's port on 127.0.0.1 (default 8000)")
     return parser
 
 

@@ -24,6 +24,13 @@ def positive_count(value: Any) -> int:
     return value
 
 
+def port(value: Any) -> int:
+    """A TCP port, 0 to 65535 (0: the system picks a free one)."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 65535:
+        raise ValueError(f"must be a port number from 0 to 65535, not {value!r}")
+    return value
+
+
 def share(value: Any) -> float:
     """A share of requests, from 0 to 1."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
