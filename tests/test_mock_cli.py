@@ -324,3 +324,24 @@ def test_env_prints_no_key_of_yours():
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert TEST_KEY not in done.stdout and "AZURE_INFERENCE_CREDENTIAL=<the key in your AZURE_INFERENCE_CREDENTIAL>" in done.stdout
+
+
+@pytest.mark.parametrize("content, message", [
+    ('{"request": {', "not a readable JSON file"),  # edited by hand: a brace missing
+    ('{"provenance": {"source": "authored"}, "request": {"body": {"messages": []}}}', "needs request.body"),
+    ('{"provenance": {"source": "from a blog"}, "request": {"body": {}}, "response": {}}', "provenance.source must be one of"),
+])
+def test_a_recording_that_does_not_load_stops_the_server_with_its_file_name(tmp_path, content, message):
+    folder = tmp_path / "recordings" / BIG
+    folder.mkdir(parents=True)
+    (folder / "edited-by-hand.json").write_text(content)
+    done = subprocess.run([sys.executable, "-m", "helpers.mock", "serve", "--port", "0", "--recordings", str(tmp_path / "recordings")],
+                          cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0 and "Traceback" not in done.stderr
+    assert "edited-by-hand.json" in done.stderr and message in done.stderr, done.stderr
+
+
+def test_a_recordings_folder_that_does_not_exist_is_refused(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "helpers.mock", "serve", "--port", "0", "--recordings", str(tmp_path / "typo")],
+                          cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0 and f"there is no folder {tmp_path / 'typo'}" in done.stderr

@@ -154,7 +154,12 @@ def main(argv: list[str] | None = None) -> None:
         return
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     settings = settings_from_args(args)
-    replay = ReplayServer(settings)
+    if args.command == "serve" and not settings.recordings_dir.is_dir():  # a typo would serve nothing but 404s
+        raise SystemExit(f"--recordings: there is no folder {settings.recordings_dir}.")
+    try:
+        replay = ReplayServer(settings)
+    except ValueError as exc:  # a recording that does not load: which file, and why
+        raise SystemExit(f"Cannot start the replay server: {exc}") from None
     config = uvicorn.Config(replay.app, host="127.0.0.1", port=args.port, log_level="warning", http=HTTP_PARSER)
     server = uvicorn.Server(config)
     # Bind and listen before printing: the printed URLs carry the real port (with --port 0), and a

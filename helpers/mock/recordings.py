@@ -134,17 +134,29 @@ class Recording:
 
 
 def load_recording(path: Path, deployment: str) -> Recording:
-    """Read one recording file, checking the fields the server relies on."""
-    raw = json.loads(path.read_text(encoding="utf-8"))
+    """Read one recording file, checking the fields the server relies on; ``ValueError`` names the file and the problem
+    (a file edited by hand, say, with a comma too many)."""
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"{path}: not a readable JSON file ({exc})") from None
+    if not isinstance(raw, dict):
+        raise ValueError(f"{path}: a recording is a JSON object with provenance, request and response")
     provenance = raw.get("provenance") or {}
-    if provenance.get("source") not in PROVENANCES:
+    if not isinstance(provenance, dict) or provenance.get("source") not in PROVENANCES:
         raise ValueError(f"{path}: provenance.source must be one of {PROVENANCES}")
-    request, response = raw["request"], raw["response"]
+    request, response = raw.get("request"), raw.get("response")
+    if not isinstance(request, dict) or not isinstance(request.get("body"), dict) or not isinstance(response, dict):
+        raise ValueError(f"{path}: needs request.body (the request's JSON body) and response (its status and body or stream)")
+    try:
+        status = int(response.get("status", 200))
+    except (TypeError, ValueError):
+        raise ValueError(f"{path}: response.status must be an HTTP status, not {response.get('status')!r}") from None
     return Recording(
         path=path,
         deployment=deployment,
         request_body=request["body"],
-        status=int(response.get("status", 200)),
+        status=status,
         body=response.get("body"),
         stream=response.get("stream"),
         headers=response.get("headers") or {},
