@@ -79,6 +79,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Cannot start the replay server on 127.0.0.1:{args.replay_port} ({exc.strerror}): is another one (make serve, "
               f"make lab) running? Stop it, or pick another port: make lab PORT={args.replay_port + 1}.", file=sys.stderr)
         return 2
+    except ValueError as exc:  # a recording that does not load (edited by hand?): which file, and why
+        print(f"Cannot start the replay server: {exc}", file=sys.stderr)
+        return 2
     with mock:
         os.environ.update(offline_env(mock))
         print(f"Replay server on {mock.base_url}; notebooks will use it. Ctrl+C stops both.")

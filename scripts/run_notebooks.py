@@ -146,7 +146,11 @@ def main(argv: list[str] | None = None) -> int:
         if replayed := [name for name in mock.replay.deployments if name not in settings.upstreams]:
             print(f"Not recorded (no live endpoint and key set; answered from data/recordings): {', '.join(replayed)}")
     elif not os.environ.get("AZURE_INFERENCE_ENDPOINT"):
-        mock = MockServer(key=DEMO_KEY).start()
+        try:
+            mock = MockServer(key=DEMO_KEY).start()
+        except ValueError as exc:  # a recording that does not load (edited by hand?): which file, and why
+            print(f"Cannot start the replay server: {exc}", file=sys.stderr)
+            return 2
         os.environ.update(offline_env(mock))
         print(f"AZURE_INFERENCE_ENDPOINT is not set: running offline against the replay server at {mock.base_url}")
     else:

@@ -88,6 +88,17 @@ def test_another_deployment_that_does_not_answer_stops_the_run_once(live_setup, 
     assert not (live_setup / "out").exists()
 
 
+def test_a_recording_that_does_not_load_stops_the_run_with_one_message(live_setup, monkeypatch, tmp_path, capsys):
+    broken = tmp_path / "recordings" / "Meta-Llama-3.1-405B-Instruct" / "edited-by-hand.json"
+    broken.parent.mkdir(parents=True)
+    broken.write_text('{"request": {')
+    real = run_notebooks.MockServer
+    monkeypatch.setattr(run_notebooks, "MockServer", lambda **kw: real(recordings_dir=tmp_path / "recordings", **kw))
+    code = run_notebooks.main([str(ROOT / "notebooks" / "12_interactive_chat_widget.ipynb"), "--build-dir", str(live_setup / "out")])
+    err = capsys.readouterr().err
+    assert code == 2 and "Cannot start the replay server" in err and "edited-by-hand.json: not a readable JSON file" in err
+
+
 def test_required_deployments_are_read_from_the_notebook_metadata(monkeypatch):
     nb = nbformat.v4.new_notebook(metadata={"cookbook": {"requires": ["AZURE_INFERENCE_GUARD", "AZURE_INFERENCE_SMALL"]}})
     monkeypatch.delenv("AZURE_INFERENCE_GUARD_ENDPOINT", raising=False)
