@@ -330,6 +330,11 @@ def test_env_prints_no_key_of_yours():
     ('{"request": {', "not a readable JSON file"),  # edited by hand: a brace missing
     ('{"provenance": {"source": "authored"}, "request": {"body": {"messages": []}}}', "needs request.body"),
     ('{"provenance": {"source": "from a blog"}, "request": {"body": {}}, "response": {}}', "provenance.source must be one of"),
+    ('{"provenance": {"source": "authored"}, "request": {"body": {}}, "response": {"status": "OK"}}', "response.status must be"),
+    ('{"provenance": {"source": "authored"}, "request": {"body": {}}, "response": {"stream": [{"data": "[DONE]", "delay_ms": -5}]}}',
+     "response.stream must be a list of events"),
+    ('{"provenance": {"source": "authored"}, "request": {"body": {}}, "response": {"stream": "data: [DONE]"}}', "response.stream must be"),
+    ('{"provenance": {"source": "authored"}, "request": {"body": {}}, "response": {"headers": {"x-count": 3}}}', "response.headers must"),
 ])
 def test_a_recording_that_does_not_load_stops_the_server_with_its_file_name(tmp_path, content, message):
     folder = tmp_path / "recordings" / BIG

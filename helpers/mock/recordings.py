@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import math
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -148,20 +149,34 @@ def load_recording(path: Path, deployment: str) -> Recording:
     request, response = raw.get("request"), raw.get("response")
     if not isinstance(request, dict) or not isinstance(request.get("body"), dict) or not isinstance(response, dict):
         raise ValueError(f"{path}: needs request.body (the request's JSON body) and response (its status and body or stream)")
-    try:
-        status = int(response.get("status", 200))
-    except (TypeError, ValueError):
-        raise ValueError(f"{path}: response.status must be an HTTP status, not {response.get('status')!r}") from None
+    status = response.get("status", 200)
+    if isinstance(status, bool) or not isinstance(status, int) or not 200 <= status <= 599:
+        raise ValueError(f"{path}: response.status must be an HTTP status from 200 to 599, not {status!r}")
+    stream = response.get("stream")
+    if stream is not None and not (isinstance(stream, list) and all(_is_event(event) for event in stream)):
+        raise ValueError(f"{path}: response.stream must be a list of events, each {{'data': <a JSON object or "
+                         "'[DONE]'>}, with an optional 'delay_ms' (a number >= 0)")
+    headers = response.get("headers") or {}
+    if not isinstance(headers, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in headers.items()):
+        raise ValueError(f"{path}: response.headers must map header names to strings")
     return Recording(
         path=path,
         deployment=deployment,
         request_body=request["body"],
         status=status,
         body=response.get("body"),
-        stream=response.get("stream"),
-        headers=response.get("headers") or {},
+        stream=stream,
+        headers=headers,
         provenance=provenance,
     )
+
+
+def _is_event(event: Any) -> bool:
+    """One recorded server-sent event: its data, and how long after the one before it came."""
+    if not isinstance(event, dict) or not isinstance(event.get("data"), (str, dict)):
+        return False
+    delay = event.get("delay_ms", 0)
+    return not isinstance(delay, bool) and isinstance(delay, (int, float)) and math.isfinite(delay) and delay >= 0
 
 
 SIMILARITY_WINDOW = 1000
