@@ -449,13 +449,13 @@ def main(argv: list[str] | None = None) -> int:
     nbval_cmd = [python(), "-m", "pytest", "-n", "2", "--dist", "loadfile", *targets]
 
     from helpers.mock import DEMO_KEY, MockServer
-    from helpers.pytest_plugin import offline_env
+    from helpers.offline import offline_env
 
     saved = dict(os.environ)
     server = MockServer(key=DEMO_KEY).start()
     for name in [k for k in os.environ if k.startswith("AZURE_INFERENCE")]:
         del os.environ[name]  # never a live endpoint
-    os.environ.update(offline_env(server))
+    os.environ.update(offline_env(server.env()))
     try:
         print(f"breakdown: {len(paths)} notebooks, {args.jobs} at a time", flush=True)
         breakdown_wall, results = asyncio.run(run_all(args.jobs, [lambda p=p: run_notebook(p) for p in paths]))

@@ -2,8 +2,8 @@
 
 Everything here is small on purpose; open the modules and read them.
 
-- ``config``:  ``load_settings()`` reads ``AZURE_INFERENCE_ENDPOINT`` / ``AZURE_INFERENCE_CREDENTIAL``;
-               ``optional_settings(prefix)`` for a deployment a notebook can do without
+- ``config``:  ``load_settings()`` reads ``AZURE_INFERENCE_ENDPOINT`` / ``_MODEL`` / ``_CREDENTIAL`` and tells the
+               endpoint kind from the URL; ``optional_settings(prefix)`` for a deployment a notebook can do without
 - ``auth``:    a key or Microsoft Entra ID (and the offline stand-in credential)
 - ``clients``: one factory per integration path, returning the library's own client
 - ``streams``: ``print_stream`` for every path's streamed answer
@@ -18,13 +18,16 @@ from .clients import (
     async_openai_client,
     azure_async_client,
     azure_client,
+    azure_settings,
     langchain_chat,
+    langchain_chat_page,
+    openai_base_url,
     litellm_params,
     openai_client,
     rest_headers,
     rest_url,
 )
-from .config import ConfigError, Settings, load_settings, mask, optional_settings
+from .config import ConfigError, Settings, load_settings, mask, nearest_kind, optional_settings
 from .display import Usage, show_usage, usage_of
 from .errors import ServiceError, explain_error, service_error
 from .retry import with_retries, with_retries_async
@@ -32,7 +35,8 @@ from .streams import StreamResult, aprint_stream, print_stream
 
 __all__ = [
     "ConfigError", "ServiceError", "Settings", "StreamResult", "Usage",
-    "aprint_stream", "async_openai_client", "azure_async_client", "azure_client", "explain_error",
-    "langchain_chat", "litellm_params", "load_settings", "mask", "openai_client", "optional_settings", "print_stream",
+    "aprint_stream", "async_openai_client", "azure_async_client", "azure_client", "azure_settings", "explain_error",
+    "langchain_chat", "langchain_chat_page", "litellm_params", "load_settings", "mask", "nearest_kind",
+    "openai_base_url", "openai_client", "optional_settings", "print_stream",
     "rest_headers", "rest_url", "service_error", "show_usage", "usage_of", "with_retries", "with_retries_async",
 ]

@@ -1,7 +1,7 @@
-"""Authentication: an endpoint key, or Microsoft Entra ID.
+"""Authentication: a key, or Microsoft Entra ID.
 
-Serverless endpoints take keys only. Managed compute endpoints also take Entra ID tokens for the
-scope ``https://ml.azure.com/.default``; the real code path uses ``DefaultAzureCredential``.
+Serverless endpoints (the page's) take keys only. Foundry resources and managed compute endpoints also take Entra ID
+tokens, each for its own scope (``ENTRA_SCOPES``); the real code path uses ``DefaultAzureCredential``.
 
 Offline there is no Entra ID to ask, so against the local replay server ``entra_credential()``
 returns ``StandInEntraCredential``: a fake that hands out a fixed token the replay server accepts
@@ -21,7 +21,20 @@ from azure.core.pipeline.policies import SansIOHTTPPolicy
 from .config import Settings
 from .constants import STAND_IN_ENTRA_TOKEN
 
-ENTRA_SCOPE = "https://ml.azure.com/.default"
+ENTRA_SCOPE = "https://ml.azure.com/.default"  # managed compute
+# The scope of a token for each endpoint kind. openai-v1: the migration guide's chat example ("Migrate from Azure AI
+# Inference SDK to OpenAI SDK"; many samples use https://cognitiveservices.azure.com/.default, which the resource
+# takes too); foundry-models: the same guide's Azure AI Inference code; managed: Azure Machine Learning's scope.
+ENTRA_SCOPES = {
+    "openai-v1": "https://ai.azure.com/.default",
+    "foundry-models": "https://cognitiveservices.azure.com/.default",
+    "managed": ENTRA_SCOPE,
+}
+
+
+def entra_scope(settings: Settings) -> str:
+    """The token scope for ``settings``' endpoint kind."""
+    return ENTRA_SCOPES.get(settings.kind, ENTRA_SCOPE)
 
 
 class StandInEntraCredential:
@@ -51,7 +64,7 @@ class LoopbackBearerPolicy(SansIOHTTPPolicy):
         self._credential = credential
 
     def on_request(self, request: PipelineRequest) -> None:
-        request.http_request.headers["Authorization"] = f"Bearer {self._credential.get_token(ENTRA_SCOPE).token}"
+        request.http_request.headers["Authorization"] = f"Bearer {self._credential.get_token('stand-in').token}"
 
 
 def entra_credential(settings: Settings, use_async: bool = False) -> Any:
@@ -82,7 +95,7 @@ def bearer_token_provider(settings: Settings) -> Callable[[], str]:
         return lambda: settings.credential
     credential = entra_credential(settings)
     if isinstance(credential, StandInEntraCredential):
-        return lambda: credential.get_token(ENTRA_SCOPE).token
+        return lambda: credential.get_token(entra_scope(settings)).token
     from azure.identity import get_bearer_token_provider
 
-    return get_bearer_token_provider(credential, ENTRA_SCOPE)
+    return get_bearer_token_provider(credential, entra_scope(settings))

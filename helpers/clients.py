@@ -10,10 +10,12 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from .auth import ENTRA_SCOPE, LoopbackBearerPolicy, StandInEntraCredential, bearer_token_provider, sdk_credential
-from .config import Settings, load_settings
+from .auth import LoopbackBearerPolicy, StandInEntraCredential, bearer_token_provider, entra_scope, sdk_credential
+from .config import Settings, load_settings, nearest_kind
+from .constants import API_VERSION
 
-API_VERSION = "2024-05-01-preview"
+# What each library can talk to. The Azure AI Inference SDK speaks only the Azure AI Model Inference API.
+AZURE_AI_INFERENCE_KINDS = ("foundry-models", "serverless", "managed")
 
 
 def _settings(settings: Settings | None) -> Settings:
@@ -31,15 +33,24 @@ def _azure_kwargs(s: Settings, credential: Any, kwargs: dict[str, Any]) -> dict[
     if isinstance(credential, StandInEntraCredential):
         kwargs.setdefault("authentication_policy", LoopbackBearerPolicy(credential))
     elif s.auth == "entra":
-        kwargs.setdefault("credential_scopes", [ENTRA_SCOPE])
+        kwargs.setdefault("credential_scopes", [entra_scope(s)])
+    if s.on_resource:  # one endpoint, many deployments: the model names the deployment
+        kwargs.setdefault("model", s.model)
     return kwargs
 
 
+def azure_settings(settings: Settings | None = None) -> Settings:
+    """``settings`` for the Azure AI Inference SDK: an OpenAI v1 endpoint becomes the same resource's ``/models``
+    endpoint (said in one printed line), the only Foundry endpoint the SDK speaks to."""
+    return nearest_kind(_settings(settings), AZURE_AI_INFERENCE_KINDS, "azure-ai-inference")
+
+
 def azure_client(settings: Settings | None = None, credential: Any = None, **kwargs: Any):
-    """``azure.ai.inference.ChatCompletionsClient`` for the endpoint, with a key or Entra ID (or ``credential=``)."""
+    """``azure.ai.inference.ChatCompletionsClient`` for the endpoint, with a key or Entra ID (or ``credential=``).
+    The page's SDK, retired on 2026-08-26; today's path is ``openai_client``."""
     from azure.ai.inference import ChatCompletionsClient
 
-    s = _settings(settings)
+    s = azure_settings(settings)
     credential = credential or sdk_credential(s)
     return ChatCompletionsClient(endpoint=s.endpoint, credential=credential, **_azure_kwargs(s, credential, kwargs))
 
@@ -53,13 +64,22 @@ def azure_async_client(settings: Settings | None = None, credential: Any = None,
     """
     from azure.ai.inference.aio import ChatCompletionsClient
 
-    s = _settings(settings)
+    s = azure_settings(settings)
     credential = credential or sdk_credential(s, use_async=True)
     return ChatCompletionsClient(endpoint=s.endpoint, credential=credential, **_azure_kwargs(s, credential, kwargs))
 
 
+def openai_base_url(settings: Settings | None = None) -> str:
+    """The OpenAI SDK's ``base_url``: a v1 endpoint as it is, a ``/models`` endpoint as it is (with ``api-version`` as a
+    default query), a serverless or managed endpoint plus its OpenAI-compatible ``/v1`` route."""
+    s = _settings(settings)
+    return s.endpoint if s.on_resource else f"{s.endpoint}/v1"
+
+
 def _openai_kwargs(s: Settings, kwargs: dict[str, Any]) -> dict[str, Any]:
-    kwargs.setdefault("base_url", f"{s.endpoint}/v1")
+    kwargs.setdefault("base_url", openai_base_url(s))
+    if s.kind == "foundry-models":
+        kwargs["default_query"] = {"api-version": API_VERSION, **(kwargs.get("default_query") or {})}
     if "api_key" not in kwargs:
         kwargs["api_key"] = s.credential if s.auth == "key" else bearer_token_provider(s)
     if s.deployment:
@@ -68,14 +88,15 @@ def _openai_kwargs(s: Settings, kwargs: dict[str, Any]) -> dict[str, Any]:
 
 
 def openai_client(settings: Settings | None = None, **kwargs: Any):
-    """``openai.OpenAI`` pointed at ``<endpoint>/v1``. Calls still need ``model=`` (the endpoint ignores it)."""
+    """``openai.OpenAI`` for the endpoint (``openai_base_url``). Calls need ``model=``: the deployment's name on a
+    Foundry resource (``settings.model``); serverless endpoints ignore it."""
     import openai
 
     return openai.OpenAI(**_openai_kwargs(_settings(settings), kwargs))
 
 
 def async_openai_client(settings: Settings | None = None, **kwargs: Any):
-    """``openai.AsyncOpenAI`` pointed at ``<endpoint>/v1``."""
+    """``openai.AsyncOpenAI`` for the endpoint (``openai_base_url``)."""
     import openai
 
     s = _settings(settings)
@@ -91,24 +112,42 @@ def async_openai_client(settings: Settings | None = None, **kwargs: Any):
 
 
 def langchain_chat(settings: Settings | None = None, **kwargs: Any):
-    """LangChain's ``AzureAIChatCompletionsModel`` (langchain-azure-ai) on ``<endpoint>/v1``.
+    """LangChain's ``ChatOpenAI`` (langchain-openai) on the endpoint's OpenAI-compatible route (``openai_base_url``).
 
-    Pass LangChain options as keyword arguments, e.g. ``temperature=0``. Options LangChain turns into
-    extra parameters (``max_tokens`` becomes ``max_completion_tokens``) need
-    ``default_headers={"extra-parameters": "pass-through"}``; the notebook shows why.
+    ChatOpenAI rather than langchain-azure-ai's ``AzureAIOpenAIApiChatModel``: with a key the two send the same
+    requests, but the latter switches to the Responses API and drops ``default_headers`` as soon as it gets a
+    TokenCredential or an ``api_version`` (notebook 04 shows it). Pass LangChain options as keyword arguments, e.g.
+    ``temperature=0``. The page's class, ``AzureAIChatCompletionsModel``, is deprecated: ``langchain_chat_page``.
     """
-    from langchain_azure_ai.chat_models import AzureAIChatCompletionsModel
+    from langchain_openai import ChatOpenAI
+
+    s = _settings(settings)
+    if s.kind == "foundry-models":  # ChatOpenAI cannot add the api-version to every request: use the v1 endpoint
+        s = nearest_kind(s, ("openai-v1", "serverless", "managed"), "ChatOpenAI")
+    kwargs.setdefault("model", s.model)
+    if s.deployment:
+        kwargs["default_headers"] = _with_header(kwargs.get("default_headers"), "azureml-model-deployment", s.deployment)
+    kwargs.setdefault("api_key", s.credential if s.auth == "key" else bearer_token_provider(s))
+    return ChatOpenAI(base_url=openai_base_url(s), **kwargs)
+
+
+def langchain_chat_page(settings: Settings | None = None, **kwargs: Any):
+    """The page's ``AzureAIChatCompletionsModel`` on ``<endpoint>/v1`` (deprecated by langchain-azure-ai: it needs the
+    Azure AI Inference SDK, retired on 2026-08-26). Kept to show the page's code; use ``langchain_chat``.
+
+    Options LangChain turns into extra parameters (``max_tokens`` becomes ``max_completion_tokens``) need
+    ``default_headers={"extra-parameters": "pass-through"}``.
+    """
+    # From its own module: langchain_azure_ai.chat_models.AzureAIChatCompletionsModel now quietly stands for
+    # AzureAIOpenAIApiChatModel (langchain-azure-ai 1.2); this import is the deprecated class itself.
+    from langchain_azure_ai.chat_models.inference import AzureAIChatCompletionsModel
 
     s = _settings(settings)
     kwargs.setdefault("model", s.model)
     if s.deployment:
         kwargs["default_headers"] = _with_header(kwargs.get("default_headers"), "azureml-model-deployment", s.deployment)
-    # The key, or a token function, as ChatOpenAI's api_key: LangChain then builds its OpenAI clients with our
-    # headers and options. Given credential= instead, langchain-azure-ai builds them itself (for an Entra ID
-    # credential always, for a key whenever AZURE_OPENAI_API_VERSION is set), drops default_headers and switches
-    # to the Responses API, which these endpoints do not serve.
     kwargs.setdefault("api_key", s.credential if s.auth == "key" else bearer_token_provider(s))
-    return AzureAIChatCompletionsModel(endpoint=f"{s.endpoint}/v1", **kwargs)
+    return AzureAIChatCompletionsModel(endpoint=openai_base_url(s), **kwargs)
 
 
 def litellm_params(settings: Settings | None = None) -> dict[str, Any]:
@@ -126,8 +165,12 @@ def litellm_params(settings: Settings | None = None) -> dict[str, Any]:
 
 
 def rest_url(settings: Settings | None = None, route: str = "/chat/completions") -> str:
-    """The full URL of an Azure route, with ``api-version``: ``<endpoint>/chat/completions?api-version=...``."""
-    return f"{_settings(settings).endpoint}{route}?api-version={API_VERSION}"
+    """The full URL of a route: ``<endpoint>/chat/completions`` on an OpenAI v1 endpoint (no api-version), with
+    ``?api-version=...`` on the Azure AI Model Inference API's endpoints."""
+    s = _settings(settings)
+    if s.kind == "openai-v1":
+        return f"{s.endpoint}{route}"
+    return f"{s.endpoint}{route}?api-version={API_VERSION}"
 
 
 def rest_headers(settings: Settings | None = None, extra_parameters: str | None = None) -> dict[str, str]:

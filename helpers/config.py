@@ -3,11 +3,13 @@
 Variables (``PREFIX`` is ``AZURE_INFERENCE`` for the main deployment; other deployments use their own,
 such as ``AZURE_INFERENCE_VISION``):
 
-- ``PREFIX_ENDPOINT``    the endpoint URL, e.g. ``https://my-llama.eastus2.models.ai.azure.com``
-- ``PREFIX_CREDENTIAL``  the endpoint key (a 32-character string); not needed with Entra ID
-- ``PREFIX_AUTH``        ``key`` (default) or ``entra`` (Microsoft Entra ID, managed compute only)
-- ``PREFIX_MODEL``       model name sent by clients that require one (serverless endpoints ignore it)
+- ``PREFIX_ENDPOINT``    the endpoint URL; its form tells the endpoint kind (``ENDPOINT_FORMS`` below), e.g. today's
+                         ``https://<resource>.openai.azure.com/openai/v1``
+- ``PREFIX_MODEL``       the deployment's name on a Foundry resource (required there); serverless endpoints ignore it
+- ``PREFIX_CREDENTIAL``  the key; not needed with Entra ID
+- ``PREFIX_AUTH``        ``key`` (default) or ``entra`` (Microsoft Entra ID: Foundry resources and managed compute)
 - ``PREFIX_DEPLOYMENT``  managed compute only: the deployment to route to (``azureml-model-deployment``)
+- ``PREFIX_ENDPOINT_KIND`` only when the URL does not tell: ``openai-v1``, ``foundry-models``, ``serverless``, ``managed``
 
 A ``.env`` file in the working folder or a parent is read first; variables already set win.
 Any problem raises one ``ConfigError`` that names the variable, shows an example value and says
@@ -24,14 +26,24 @@ from urllib.parse import urlparse
 
 from dotenv import find_dotenv, load_dotenv
 
-from .constants import DEMO_KEY
+from .constants import API_VERSION, DEMO_KEY
 
-DEFAULT_MODEL = "Meta-Llama-3.1-405B-Instruct"
+DEFAULT_MODEL = "Meta-Llama-3.1-405B-Instruct"  # serverless endpoints (the page's) ignore the name
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+# The endpoint kinds, told apart by the URL's form (README, "Which endpoint do I have?").
+ENDPOINT_FORMS = {
+    "openai-v1": "https://<resource>.openai.azure.com/openai/v1 (a Foundry resource's OpenAI v1 endpoint: today's path)",
+    "foundry-models": "https://<resource>.services.ai.azure.com/models (Azure AI model inference endpoint: retired 2026-08-26)",
+    "serverless": "https://<name>.<region>.models.ai.azure.com (the page's serverless endpoints: models retired 2026-06-13)",
+    "managed": "https://<endpoint>.<region>.inference.ml.azure.com (managed compute)",
+}
+ENDPOINT_KINDS = tuple(ENDPOINT_FORMS)
 EXAMPLES = {
-    "ENDPOINT": "https://<your-host>.<region>.models.ai.azure.com",
-    "CREDENTIAL": "<the 32-character key from the deployment's page>",
-    "AUTH": "key   # or entra, for Microsoft Entra ID on managed compute",
+    "ENDPOINT": "https://<resource>.openai.azure.com/openai/v1",
+    "CREDENTIAL": "<the key from the resource's or deployment's page>",
+    "AUTH": "key   # or entra, for Microsoft Entra ID (Foundry resources and managed compute)",
+    "MODEL": "Llama-3.3-70B-Instruct   # your deployment's name",
+    "ENDPOINT_KIND": "openai-v1",
 }
 
 
@@ -73,18 +85,73 @@ class Settings:
     model: str = DEFAULT_MODEL
     deployment: str = ""
     prefix: str = "AZURE_INFERENCE"
+    kind: str = "serverless"  # one of ENDPOINT_KINDS
 
     @property
     def is_local(self) -> bool:
         """True when the endpoint is on this machine (the replay server)."""
         return urlparse(self.endpoint).hostname in LOCAL_HOSTS
 
+    @property
+    def on_resource(self) -> bool:
+        """A Foundry resource's endpoint (openai-v1 or foundry-models): ``model`` names the deployment."""
+        return self.kind in ("openai-v1", "foundry-models")
+
     def describe(self) -> str:
         """Where and how this connects, with the key masked: safe to print."""
         where = "local replay server" if self.is_local else "live endpoint"
         how = f"key {mask(self.credential)}" if self.auth == "key" else "Microsoft Entra ID" + (
             " (offline: the replay server's stand-in token)" if self.is_local else "")
-        return f"{self.endpoint} ({where}), auth: {how}"
+        deployment = f", deployment {self.model}" if self.on_resource else ""
+        return f"{self.endpoint} ({self.kind}{deployment}, {where}), auth: {how}"
+
+
+def endpoint_kind(endpoint: str, deployment: str = "") -> str:
+    """The endpoint kind a URL stands for: ``/openai/v1`` and ``/models`` are a Foundry resource's two endpoints;
+    a managed compute host (or a deployment header to send) is managed compute; anything else a serverless endpoint."""
+    parsed = urlparse(endpoint)
+    path = parsed.path.rstrip("/")
+    if path.endswith("/openai/v1"):
+        return "openai-v1"
+    if path.endswith("/models"):
+        return "foundry-models"
+    if deployment or (parsed.hostname or "").endswith(".inference.ml.azure.com"):
+        return "managed"
+    return "serverless"
+
+
+def _sibling_endpoint(endpoint: str, kind: str) -> str:
+    """The same Foundry resource's other endpoint: ``/openai/v1`` <-> ``/models`` (hosts ``<resource>.openai.azure.com``
+    and ``<resource>.services.ai.azure.com`` name the same resource)."""
+    parsed = urlparse(endpoint)
+    host = parsed.netloc
+    path = parsed.path.rstrip("/")
+    if kind == "foundry-models":
+        path = path.removesuffix("/openai/v1") + "/models"
+        host = host.replace(".openai.azure.com", ".services.ai.azure.com")
+    else:
+        path = path.removesuffix("/models") + "/openai/v1"
+        host = host.replace(".services.ai.azure.com", ".openai.azure.com")
+    return f"{parsed.scheme}://{host}{path}"
+
+
+def nearest_kind(settings: Settings, supported: Iterable[str], library: str) -> Settings:
+    """``settings`` for an endpoint kind ``library`` can use: the same settings when it can use theirs, otherwise the
+    same Foundry resource's other endpoint, said in one printed line. ``ConfigError`` when there is none."""
+    supported = tuple(supported)
+    if settings.kind in supported:
+        return settings
+    other = "foundry-models" if settings.kind == "openai-v1" else "openai-v1"
+    if not settings.on_resource or other not in supported:
+        raise ConfigError(f"{library} cannot use a {settings.kind} endpoint ({settings.endpoint}); it takes "
+                          f"{', '.join(supported)}. Set {settings.prefix}_ENDPOINT to one of: "
+                          + "; ".join(ENDPOINT_FORMS[k] for k in supported))
+    from dataclasses import replace
+
+    moved = replace(settings, endpoint=_sibling_endpoint(settings.endpoint, other), kind=other)
+    print(f"{library} cannot use the {settings.kind} endpoint: using the same resource's {other} endpoint, "
+          f"{moved.endpoint}")
+    return moved
 
 
 def _example(prefix: str, name: str) -> str:
@@ -94,13 +161,13 @@ def _example(prefix: str, name: str) -> str:
     return EXAMPLES[name]
 
 
-def _fail(prefix: str, name: str, problem: str) -> ConfigError:
+def _fail(prefix: str, name: str, problem: str, example: str | None = None) -> ConfigError:
     """One error shape for every problem: the variable, what is wrong, an example, the offline route."""
     var = f"{prefix}_{name}"
     return ConfigError(
         f"{var} {problem}.\n"
         f"  Set it in your shell or in a .env file (copy .env.example), for example:\n"
-        f"    {var}={_example(prefix, name)}\n"
+        f"    {var}={example or _example(prefix, name)}\n"
         f"  {offline_hint(prefix)}"
     )
 
@@ -135,8 +202,18 @@ def _check_endpoint(prefix: str, endpoint: str) -> str:
         base = endpoint.split("?")[0].split("#")[0]
         raise _fail(prefix, "ENDPOINT", f"should be the endpoint's base URL alone, without '?...' or '#...': {base!r} "
                     "followed by more")
-    if endpoint.endswith(("/chat/completions", "/v1", "/info", "/score")):  # /score: how Azure ML studio shows a managed endpoint
-        raise _fail(prefix, "ENDPOINT", f"should be the endpoint's base URL, without '/v1', '/chat/completions', '/info' or '/score': {shown}")
+    if endpoint.endswith(("/chat/completions", "/info", "/score")) or (
+            endpoint.endswith("/v1") and not endpoint.endswith("/openai/v1")):  # /score: how Azure ML studio shows a managed endpoint
+        raise _fail(prefix, "ENDPOINT", f"should be the endpoint's base URL, without '/v1', '/chat/completions', '/info' "
+                    f"or '/score' (a Foundry resource's OpenAI v1 endpoint ends with '/openai/v1'): {shown}")
+    if "/openai/deployments/" in parsed.path:  # the older Azure OpenAI route, with api-version on every request
+        raise _fail(prefix, "ENDPOINT", f"is an Azure OpenAI deployment URL ({shown}); use the resource's OpenAI v1 "
+                    "endpoint instead, and put the deployment's name in " + f"{prefix}_MODEL")
+    host = parsed.hostname or ""
+    if host.endswith((".openai.azure.com", ".services.ai.azure.com", ".cognitiveservices.azure.com")) and \
+            endpoint_kind(endpoint) not in ("openai-v1", "foundry-models"):
+        raise _fail(prefix, "ENDPOINT", f"is a Foundry resource without the endpoint's path ({shown}): add '/openai/v1' "
+                    "(today's OpenAI v1 endpoint) or '/models' (the retired model inference endpoint)")
     return endpoint
 
 
@@ -180,17 +257,26 @@ def load_settings(prefix: str = "AZURE_INFERENCE", dotenv: bool = True) -> Setti
     if dotenv:
         read_dotenv()
     endpoint = _check_endpoint(prefix, _read(prefix, "ENDPOINT").rstrip("/"))
+    deployment = os.environ.get(f"{prefix}_DEPLOYMENT", "").strip()
+    kind = os.environ.get(f"{prefix}_ENDPOINT_KIND", "").strip().lower() or endpoint_kind(endpoint, deployment)
+    if kind not in ENDPOINT_KINDS:
+        raise _fail(prefix, "ENDPOINT_KIND", f"must be one of {', '.join(ENDPOINT_KINDS)}, not {kind!r}")
     auth = os.environ.get(f"{prefix}_AUTH", "").strip().lower() or "key"
     if auth not in ("key", "entra"):
         raise _fail(prefix, "AUTH", f"must be 'key' or 'entra', not {auth!r}")
+    if auth == "entra" and kind == "serverless":
+        raise _fail(prefix, "AUTH", "is 'entra', but serverless endpoints take keys only (Microsoft Entra ID works on "
+                    "Foundry resources and managed compute)", example="key")
     credential = _check_key(prefix, _read(prefix, "CREDENTIAL")) if auth == "key" else ""
-    model = os.environ.get(f"{prefix}_MODEL", "").strip() or DEFAULT_MODEL
-    deployment = os.environ.get(f"{prefix}_DEPLOYMENT", "").strip()
-    return Settings(endpoint, credential, auth, model, deployment, prefix)
+    model = os.environ.get(f"{prefix}_MODEL", "").strip()
+    if not model and kind in ("openai-v1", "foundry-models"):
+        raise _fail(prefix, "MODEL", f"is not set: on a Foundry resource ({ENDPOINT_FORMS[kind]}) every request names "
+                    "its deployment. Put your deployment's name in it (the portal's Models + endpoints page lists them)")
+    return Settings(endpoint, credential, auth, model or DEFAULT_MODEL, deployment, prefix, kind)
 
 
 def endpoint_problem(settings: Settings, timeout: float = 10.0) -> str | None:
-    """One ``GET /info`` before a long run: why the endpoint cannot be used at all, or ``None``.
+    """One model-information request before a long run: why the endpoint cannot be used at all, or ``None``.
 
     Only two answers stop a run: no answer (a wrong host, no network, a proxy in the way) and, with a key, HTTP
     401/403 (the key is not this endpoint's). Any other answer means the endpoint is there; the notebooks show
@@ -198,14 +284,17 @@ def endpoint_problem(settings: Settings, timeout: float = 10.0) -> str | None:
     """
     import httpx  # here, not at the top: notebooks import this module and never call this
 
-    from .clients import API_VERSION
-
     headers = {"azureml-model-deployment": settings.deployment} if settings.deployment else {}
     if settings.auth == "key":
         headers["Authorization"] = f"Bearer {settings.credential}"
+    # The v1 endpoint lists models at /models; the others answer /info (on /models, for the deployment named)
+    url, params = f"{settings.endpoint}/info", {"api-version": API_VERSION}
+    if settings.kind == "openai-v1":
+        url, params = f"{settings.endpoint}/models", {}
+    elif settings.kind == "foundry-models":
+        params["model"] = settings.model
     try:
-        response = httpx.get(f"{settings.endpoint}/info", params={"api-version": API_VERSION}, headers=headers,
-                             timeout=timeout)
+        response = httpx.get(url, params=params, headers=headers, timeout=timeout)
     except httpx.HTTPError as exc:
         return f"cannot reach {settings.endpoint}: {str(exc) or type(exc).__name__}"
     if settings.auth == "key" and response.status_code in (401, 403):

@@ -18,7 +18,7 @@ from pathlib import Path
 from helpers.config import ConfigError, configured_settings, endpoint_problems, load_settings, read_dotenv, unusable_hint
 from helpers.mock import DEMO_KEY, MockServer
 from helpers.mock.app import deployment_prefixes
-from helpers.pytest_plugin import offline_env
+from helpers.offline import offline_env
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 
@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Cannot start the replay server: {exc}", file=sys.stderr)
         return 2
     with mock:
-        os.environ.update(offline_env(mock))
+        os.environ.update(offline_env(mock.env()))
         print(f"Replay server on {mock.base_url}; notebooks will use it. Ctrl+C stops both.")
         return jupyter_lab(extra)
 

@@ -4,6 +4,7 @@
     python scripts/run_notebooks.py notebooks/01_azure_ai_inference_sdk.ipynb
     python scripts/run_notebooks.py --update     # also write the outputs back (refresh committed outputs)
     python scripts/run_notebooks.py --record     # live endpoint behind a recording proxy: re-record data/recordings
+    python scripts/run_notebooks.py --endpoint-kind foundry-models   # offline, through another kind of endpoint
 
 With ``AZURE_INFERENCE_ENDPOINT`` unset (in the environment and in ``.env``), the replay server is started (and
 stopped) for the run and every deployment's variables point at it. With it set, the notebooks run against your live
@@ -30,8 +31,8 @@ from tqdm import tqdm
 from helpers.config import (ConfigError, configured_settings, endpoint_problem, endpoint_problems, load_settings,
                             read_dotenv, unusable_hint)
 from helpers.mock import DEMO_KEY, MockServer
-from helpers.mock.app import deployment_prefixes
-from helpers.pytest_plugin import offline_env
+from helpers.mock.deployments import DEFAULT_ENDPOINT_KIND, ENDPOINT_KINDS, deployment_prefixes
+from helpers.offline import offline_env
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -127,6 +128,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--update", action="store_true", help="write outputs back into the notebooks (only those that passed)")
     parser.add_argument("--timeout", type=int, default=300, help="seconds per cell")
     parser.add_argument("--record", action="store_true", help="run through a recording proxy in front of the live endpoints, writing data/recordings")
+    parser.add_argument("--endpoint-kind", choices=ENDPOINT_KINDS, default=DEFAULT_ENDPOINT_KIND,
+                        help="offline: how the notebooks reach the replay server's deployments: openai-v1 (today's "
+                        "path, default), foundry-models (the retired /models endpoint), serverless (the page's 2024 setup)")
     args = parser.parse_args(argv)
     paths = args.notebooks or sorted((ROOT / "notebooks").glob("*.ipynb"))
 
@@ -141,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"Cannot record: {problem}.", file=sys.stderr)
             return 2
         mock = MockServer(settings).start()
-        os.environ.update(offline_env(mock))
+        os.environ.update(offline_env(mock.env(args.endpoint_kind)))
         print(f"Recording: {', '.join(settings.upstreams)} through the proxy at {mock.base_url}")
         if replayed := [name for name in mock.replay.deployments if name not in settings.upstreams]:
             print(f"Not recorded (no live endpoint and key set; answered from data/recordings): {', '.join(replayed)}")
@@ -151,8 +155,9 @@ def main(argv: list[str] | None = None) -> int:
         except ValueError as exc:  # a recording that does not load (edited by hand?): which file, and why
             print(f"Cannot start the replay server: {exc}", file=sys.stderr)
             return 2
-        os.environ.update(offline_env(mock))
-        print(f"AZURE_INFERENCE_ENDPOINT is not set: running offline against the replay server at {mock.base_url}")
+        os.environ.update(offline_env(mock.env(args.endpoint_kind)))
+        print(f"AZURE_INFERENCE_ENDPOINT is not set: running offline against the replay server, {args.endpoint_kind} "
+              f"endpoint {os.environ['AZURE_INFERENCE_ENDPOINT']}")
     else:
         try:  # a typo or a placeholder left in: one clear message now, not one failed notebook after another
             settings = load_settings(dotenv=False)

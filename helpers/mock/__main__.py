@@ -20,7 +20,8 @@ import uvicorn
 from ..config import ConfigError, load_settings, mask, read_dotenv
 from . import setting_checks
 from ..offline import offline_env
-from .app import DATA_DIR, DEMO_KEY, HTTP_PARSER, MockSettings, ReplayServer, client_env, load_deployments
+from .app import DATA_DIR, DEMO_KEY, HTTP_PARSER, MockSettings, ReplayServer
+from .deployments import DEFAULT_ENDPOINT_KIND, ENDPOINT_KINDS, client_env, deployments_for, load_deployments
 
 
 def _statuses(text: str) -> tuple[int, ...]:
@@ -107,22 +108,34 @@ def build_parser() -> argparse.ArgumentParser:
         "Jupyter or a script you start yourself. Starts nothing.",
     )
     env.add_argument("--port", type=_port, default=8000, help="the replay server's port on 127.0.0.1 (default 8000)")
+    env.add_argument("--endpoint-kind", choices=ENDPOINT_KINDS, default=DEFAULT_ENDPOINT_KIND,
+                     help="how the notebooks reach the deployments: openai-v1 (today's path, the default), "
+                     "foundry-models (the retired /models endpoint) or serverless (the page's 2024 endpoints)")
     return parser
 
 
-def env_lines(port: int) -> list[str]:
+def env_lines(port: int, kind: str = DEFAULT_ENDPOINT_KIND) -> list[str]:
     """The variables for a replay server on ``port``, as NAME=value lines. The key is the demo key unless the server
     would take $AZURE_INFERENCE_CREDENTIAL: then a placeholder, so that no key of yours is printed."""
     key = DEMO_KEY if not os.environ.get("AZURE_INFERENCE_CREDENTIAL") else "<the key in your AZURE_INFERENCE_CREDENTIAL>"
-    variables = offline_env(client_env(load_deployments(), f"http://127.0.0.1:{port}", key))
+    variables = offline_env(client_env(load_deployments(), f"http://127.0.0.1:{port}", key, kind))
     return [f"{name}={value}" for name, value in variables.items()]
+
+
+def _kind_of(url: str) -> str:
+    from ..config import endpoint_kind
+
+    return endpoint_kind(url)
 
 
 def settings_from_args(args: argparse.Namespace) -> MockSettings:
     if args.command == "record":
         read_dotenv()
-        upstreams, deployments = {}, {}
-        for dep in load_deployments().values():
+        upstreams, deployments, models = {}, {}, {}
+        # Each variable prefix names one live deployment: today's (openai-v1, foundry-models) or the page's (serverless).
+        url = os.environ.get("AZURE_INFERENCE_ENDPOINT", "")
+        setup_kind = "serverless" if url and _kind_of(url) == "serverless" else DEFAULT_ENDPOINT_KIND
+        for dep in deployments_for(load_deployments(), setup_kind):
             url, key = os.environ.get(f"{dep.env_prefix}_ENDPOINT"), os.environ.get(f"{dep.env_prefix}_CREDENTIAL")
             if url:  # a placeholder or a typo: say which variable now, not with a 502 on every request later
                 try:
@@ -133,10 +146,12 @@ def settings_from_args(args: argparse.Namespace) -> MockSettings:
                 upstreams[dep.name] = (url.rstrip("/"), key)
                 if live_deployment := os.environ.get(f"{dep.env_prefix}_DEPLOYMENT", "").strip():
                     deployments[dep.name] = live_deployment
+                if dep.kind == "foundry" and (live_model := os.environ.get(f"{dep.env_prefix}_MODEL", "").strip()):
+                    models[dep.name] = live_model  # your deployment's name on your resource
         if not upstreams:
             raise SystemExit("record: set AZURE_INFERENCE_ENDPOINT and AZURE_INFERENCE_CREDENTIAL to a live endpoint first.")
         return MockSettings(key=DEMO_KEY, recordings_dir=args.recordings, upstreams=upstreams,
-                            upstream_deployments=deployments, rpm=0, tpm=0, log_requests=True)
+                            upstream_deployments=deployments, upstream_models=models, rpm=0, tpm=0, log_requests=True)
     return MockSettings(
         key=os.environ.get("AZURE_INFERENCE_CREDENTIAL") or DEMO_KEY,
         recordings_dir=args.recordings,
@@ -150,7 +165,7 @@ def settings_from_args(args: argparse.Namespace) -> MockSettings:
 def main(argv: list[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
     if args.command == "env":
-        print("\n".join(env_lines(args.port)))
+        print("\n".join(env_lines(args.port, args.endpoint_kind)))
         return
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     settings = settings_from_args(args)
@@ -173,8 +188,11 @@ def main(argv: list[str] | None = None) -> None:
                          f"make lab) running? Stop it, or pick another port: --port {args.port + 1} (make serve PORT={args.port + 1}).") from None
     sock.listen(config.backlog)
     port = sock.getsockname()[1]
-    for name in replay.deployments:
-        print(f"endpoint {name} http://127.0.0.1:{port}/{name}", flush=True)
+    print(f"openai-v1-endpoint http://127.0.0.1:{port}/openai/v1", flush=True)
+    print(f"models-endpoint http://127.0.0.1:{port}/models", flush=True)
+    for name, dep in replay.deployments.items():
+        url = f"http://127.0.0.1:{port}/{name}" if dep.own_endpoint else f"http://127.0.0.1:{port}/openai/v1 (model {name})"
+        print(f"endpoint {name} {url}", flush=True)
     print(f"a Jupyter or script of your own needs every deployment's variables: .venv/bin/python -m helpers.mock env --port {port} "
           "prints them as .env lines (make run and make lab set them for you)", file=sys.stderr, flush=True)
     mode = "recording through to live endpoints" if settings.upstreams else f"{len(replay.store)} recordings"

@@ -1,14 +1,16 @@
-"""The replay server: a Starlette app that answers like an Azure AI serverless endpoint.
+"""The replay server: a Starlette app that answers like Azure's endpoints for Meta Llama.
 
-Routes, under one URL prefix per deployment (``/<deployment-name>``):
+Routes (``endpoints.py`` says how each kind finds its deployment):
 
-- ``GET  /info``                  model information, from ``data/deployments.json``
-- ``POST /chat/completions``      Azure route (azure-ai-inference, LiteLLM, LangChain)
-- ``POST /v1/chat/completions``   OpenAI-compatible route (OpenAI SDK)
+- a Foundry resource: ``POST /openai/v1/chat/completions`` and ``GET /openai/v1/models`` (the OpenAI v1 endpoint,
+  today's path); ``POST /models/chat/completions`` and ``GET /models/info`` (the Azure AI model inference endpoint,
+  retired on 2026-08-26);
+- one URL prefix per serverless or managed deployment (``/<deployment-name>``, the page's setup): ``GET /info``,
+  ``POST /chat/completions`` and the OpenAI-compatible ``POST /v1/chat/completions``.
 
-A chat request goes through, in order: auth, body parsing, quota, injected faults, the service's
-rules (``rules.py``), then the recording lookup (``recordings.py``). In record mode the request is
-forwarded to the live endpoint instead, and the answer is written as a new recording (``proxy.py``).
+A chat request goes through, in order: auth, api-version, body parsing, the deployment, quota, injected faults, the
+service's rules (``rules.py``), then the recording lookup (``recordings.py``). In record mode the request is forwarded
+to the live endpoint instead, and the answer is written as a new recording (``proxy.py``).
 """
 
 from __future__ import annotations
@@ -30,7 +32,8 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from ..constants import DEMO_KEY, STAND_IN_ENTRA_TOKEN  # re-exported: helpers.mock.DEMO_KEY
-from . import errors, rules, setting_checks
+from . import endpoints, errors, rules, setting_checks
+from .deployments import DATA_DIR, Deployment, client_env, deployment_prefixes, load_deployments  # noqa: F401 (re-exported)
 from .quota import Faults, Quota
 from .recordings import Recording, RecordingStore
 from .summary import request_summary
@@ -38,8 +41,6 @@ from .summary import request_summary
 log = logging.getLogger("helpers.mock")
 T = TypeVar("T")
 
-ROOT = Path(__file__).resolve().parents[2]
-DATA_DIR = ROOT / "data"
 MAX_BODY_BYTES = 8 * 1024 * 1024
 # uvicorn's HTTP parser. h11 (pure Python, RFC 9112 to the letter) rather than httptools (C, about 1.6x the requests
 # per second here): with httptools, a request carrying 'Upgrade: h2c' (curl --http2) lost its body, an HTTP/1.0
@@ -56,45 +57,6 @@ MAX_JSON_NODES = 100_000
 # stall every other client; smaller ones (nearly all) are handled on the event loop, where that costs less than a
 # thread hop.
 OFF_LOOP_BYTES = 16 * 1024
-
-
-@dataclass
-class Deployment:
-    name: str
-    model_name: str
-    model_type: str
-    model_provider_name: str
-    kind: str  # "serverless" or "managed"
-    env_prefix: str
-    azureml_deployment: str | None = None
-
-    def info(self) -> dict[str, str]:
-        return {"model_name": self.model_name, "model_type": self.model_type, "model_provider_name": self.model_provider_name}
-
-
-def load_deployments(path: Path = DATA_DIR / "deployments.json") -> dict[str, Deployment]:
-    raw = json.loads(Path(path).read_text(encoding="utf-8"))
-    return {d["name"]: Deployment(**d) for d in raw["deployments"]}
-
-
-def client_env(deployments: dict[str, Deployment], base_url: str, key: str) -> dict[str, str]:
-    """The variables that point every notebook at a replay server at ``base_url`` taking ``key``."""
-    out: dict[str, str] = {}
-    for dep in deployments.values():
-        out[f"{dep.env_prefix}_ENDPOINT"] = f"{base_url}/{dep.name}"
-        out[f"{dep.env_prefix}_CREDENTIAL"] = key
-        out[f"{dep.env_prefix}_MODEL"] = dep.model_name
-        # Every variable a notebook reads is set, even when empty: a .env file only fills in unset variables,
-        # so none of a live setup's values (say AUTH=entra, or a DEPLOYMENT) can leak into an offline run.
-        out[f"{dep.env_prefix}_DEPLOYMENT"] = dep.azureml_deployment or ""
-        # managed compute: demonstrate Microsoft Entra ID (the stand-in, offline); serverless: keys
-        out[f"{dep.env_prefix}_AUTH"] = "entra" if dep.kind == "managed" else "key"
-    return out
-
-
-def deployment_prefixes() -> list[str]:
-    """The variable prefixes of every deployment (AZURE_INFERENCE, AZURE_INFERENCE_SMALL, ...), the main one first."""
-    return [dep.env_prefix for dep in load_deployments().values()]
 
 
 @dataclass
@@ -121,6 +83,8 @@ class MockSettings:
     upstreams: dict[str, tuple[str, str]] = field(default_factory=dict)  # record mode: name -> (url, key)
     # record mode, managed compute: name -> the live endpoint's deployment, sent upstream as azureml-model-deployment
     upstream_deployments: dict[str, str] = field(default_factory=dict)
+    # record mode, Foundry resource: name -> the live resource's deployment name, sent upstream as the body's model
+    upstream_models: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         """Refuse values that would break every request (see ``setting_checks``), naming the setting."""
@@ -184,6 +148,11 @@ class ReplayServer:
             self.recorder = Recorder(s.upstreams, s.recordings_dir, self.store, s.upstream_deployments)
         self.app = Starlette(
             routes=[
+                # The resource's routes first: /models/info would otherwise be a deployment named "models".
+                Route("/openai/v1/chat/completions", self.openai_v1_chat, methods=["POST"]),
+                Route("/openai/v1/models", self.openai_v1_models, methods=["GET"]),
+                Route("/models/chat/completions", self.models_chat, methods=["POST"]),
+                Route("/models/info", self.models_info, methods=["GET"]),
                 Route("/{deployment}/info", self.info, methods=["GET"]),
                 Route("/{deployment}/chat/completions", self.chat, methods=["POST"]),
                 Route("/{deployment}/v1/chat/completions", self.chat, methods=["POST"]),
@@ -206,8 +175,10 @@ class ReplayServer:
 
     # -- routing errors, in the service's JSON shape ---------------------------------------
     async def _not_found(self, request: Request, exc: Exception) -> Response:
-        names = ", ".join(self.deployments)
-        return errors.spec_error(404, "NotFound", f"No route {request.url.path}. Deployments here: {names}; routes: /info, /chat/completions, /v1/chat/completions.")
+        names = ", ".join(dep.name for dep in self.deployments.values() if dep.own_endpoint)
+        return errors.spec_error(404, "NotFound", f"No route {request.url.path}. Routes here: /openai/v1/chat/completions, "
+                                 "/openai/v1/models, /models/chat/completions, /models/info, and for each of the endpoints "
+                                 f"{names}: /<name>/info, /<name>/chat/completions, /<name>/v1/chat/completions.")
 
     async def _not_allowed(self, request: Request, exc: Exception) -> Response:
         response = errors.spec_error(405, "MethodNotAllowed", f"{request.method} is not allowed on {request.url.path}.")
@@ -228,19 +199,24 @@ class ReplayServer:
         """
         name = request.path_params["deployment"]
         dep = self.deployments.get(name)
-        if dep is None:
-            return errors.spec_error(404, "DeploymentNotFound", f"No deployment named {name!r}. Deployments here: {', '.join(self.deployments)}.")
-        if not self._authorized(request, dep):
+        if dep is None or not dep.own_endpoint:
+            names = ", ".join(d.name for d in self.deployments.values() if d.own_endpoint)
+            return errors.spec_error(404, "DeploymentNotFound", f"No endpoint named {name!r}. Endpoints here: {names}; "
+                                     "the Foundry resource's deployments are under /openai/v1 and /models.")
+        if not self._authorized(request, dep.kind):
             return errors.unauthorized(entra_id=dep.kind == "managed")
+        problem = endpoints.api_version_problem(request, "serverless")
+        if problem:
+            return problem
         wanted = request.headers.get("azureml-model-deployment")
         if wanted and dep.kind == "managed" and wanted != dep.azureml_deployment:
             return errors.spec_error(404, "DeploymentNotFound", f"Header azureml-model-deployment names {wanted!r}; this endpoint has {dep.azureml_deployment!r}.")
         return dep
 
-    def _authorized(self, request: Request, dep: Deployment) -> bool:
+    def _authorized(self, request: Request, kind: str) -> bool:
         accepted = {self.settings.key}
-        if dep.kind == "managed":
-            accepted.add(STAND_IN_ENTRA_TOKEN)  # managed compute also takes Entra ID tokens
+        if kind in ("managed", "foundry"):
+            accepted.add(STAND_IN_ENTRA_TOKEN)  # managed compute and Foundry resources also take Entra ID tokens
         accepted.discard("")  # an empty key setting must not let requests without credentials in
         auth = request.headers.get("authorization", "")
         token = auth[7:] if auth[:7].lower() == "bearer " else auth
@@ -281,7 +257,7 @@ class ReplayServer:
 
     def _checked_body(self, dep: Deployment, body: dict[str, Any], extra_parameters: str | None) -> dict[str, Any] | Response:
         """The service's rules, then the ``extra-parameters`` header: the body recordings are matched on, or the error."""
-        problem = rules.check_request(body, dep.model_name)
+        problem = rules.check_request(body, dep.model_name) or endpoints.image_problem(body, dep)
         if problem:
             return problem
         body, problem = rules.apply_extra_parameters(body, extra_parameters)
@@ -297,18 +273,68 @@ class ReplayServer:
         return JSONResponse(dep.info())
 
     async def chat(self, request: Request) -> Response:
+        """A serverless or managed endpoint of its own: the URL names the deployment."""
         dep = self._deployment(request)
         if isinstance(dep, Response):
             return dep
+        parsed = await self._json_body(request)
+        if isinstance(parsed, Response):
+            return parsed
+        return await self._answer(request, dep, *parsed, route_prefix=f"/{dep.name}")
+
+    async def openai_v1_chat(self, request: Request) -> Response:
+        return await self._resource_chat(request, "openai-v1")
+
+    async def models_chat(self, request: Request) -> Response:
+        return await self._resource_chat(request, "foundry-models")
+
+    async def _resource_chat(self, request: Request, kind: str) -> Response:
+        """The Foundry resource: auth, api-version, then the deployment the body (or header) names."""
+        problem = self._resource_problem(request, kind)
+        if problem:
+            return problem
+        parsed = await self._json_body(request)
+        if isinstance(parsed, Response):
+            return parsed
+        body, off_loop = parsed
+        dep = endpoints.resource_deployment(self.deployments, kind, endpoints.model_on_resource(request, kind, body))
+        if isinstance(dep, Response):
+            return dep
+        return await self._answer(request, dep, body, off_loop, route_prefix=endpoints.RESOURCE_PATHS[kind])
+
+    def _resource_problem(self, request: Request, kind: str) -> Response | None:
+        if not self._authorized(request, "foundry"):
+            return errors.unauthorized(entra_id=True)
+        return endpoints.api_version_problem(request, kind)
+
+    async def openai_v1_models(self, request: Request) -> Response:
+        problem = self._resource_problem(request, "openai-v1")
+        return problem or JSONResponse(endpoints.models_list(self.deployments))
+
+    async def models_info(self, request: Request) -> Response:
+        problem = self._resource_problem(request, "foundry-models")
+        if problem:
+            return problem
+        name = request.query_params.get("model") or request.headers.get("x-ms-model-mesh-model-name")
+        dep = endpoints.resource_deployment(self.deployments, "foundry-models", name)
+        return dep if isinstance(dep, Response) else JSONResponse(dep.info())
+
+    async def _json_body(self, request: Request) -> tuple[dict[str, Any], bool] | Response:
+        """The request's JSON object and whether it is large enough to be handled off the event loop, or the error."""
         raw = await self._read_body(request)
         if isinstance(raw, Response):
             return raw
         off_loop = len(raw) > OFF_LOOP_BYTES
         body = await self._run(off_loop, parse_body, raw)
-        if isinstance(body, Response):
-            return body
+        return body if isinstance(body, Response) else (body, off_loop)
+
+    async def _answer(self, request: Request, dep: Deployment, body: dict[str, Any], off_loop: bool,
+                      route_prefix: str) -> Response:
+        """One deployment's answer to a chat request: record mode, or the rules, quota, faults and recordings."""
         if self.recorder and dep.name in self.recorder.upstreams:
-            return await self.recorder.forward_chat(request, dep, body)
+            if dep.name in self.settings.upstream_models:  # the live resource's name for this deployment
+                body = {**body, "model": self.settings.upstream_models[dep.name]}
+            return await self.recorder.forward_chat(request, dep, body, route_prefix)
 
         # The service's rules, then the lookup, before the quota: for a large body they run in a worker thread, and
         # from admit() to spend() below nothing may await, or requests in flight would all be admitted before any of
@@ -338,10 +364,12 @@ class ReplayServer:
             # the one it meant were not set. If that one has this very request, say which variables to set.
             recorded_for = set(await self._run(off_loop, self.store.deployments_with, checked))
             elsewhere = [other for other in self.deployments.values() if other.name in recorded_for and other.name != dep.name]
+            base = str(request.base_url).rstrip("/")
             hint = "".join(  # the first in data/deployments.json's order: the main deployment before the others
                 f" This request is recorded for {other.name}: was it meant for that deployment? Set its variables "
-                f"({other.env_prefix}_ENDPOINT={str(request.base_url).rstrip('/')}/{other.name} and the others that "
-                "'.venv/bin/python -m helpers.mock env' prints)."
+                + (f"({other.env_prefix}_ENDPOINT={base}/{other.name}" if other.own_endpoint
+                   else f"({other.env_prefix}_MODEL={other.name}")
+                + " and the others that '.venv/bin/python -m helpers.mock env' prints)."
                 for other in elsewhere[:1]
             )
             return errors.spec_error(

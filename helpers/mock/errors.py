@@ -75,3 +75,45 @@ def rate_limited(message: str, wait_seconds: float | None) -> JSONResponse:
         headers["Retry-After"] = str(max(1, math.ceil(wait_seconds)))
         headers["retry-after-ms"] = str(max(1, round(wait_seconds * 1000)))
     return JSONResponse({"error": {"code": "429", "message": message}}, status_code=429, headers=headers)
+
+
+def unsupported_api_version(version: str, advice: str) -> JSONResponse:
+    """400 for an ``api-version`` the endpoint does not have. The replay server's own wording (the service's exact
+    body for this case is not in any source this project has)."""
+    return spec_error(400, "UnsupportedApiVersion", f"The api-version {version!r} is not supported. {advice}")
+
+
+def missing_model(kind: str) -> JSONResponse:
+    """400 for a request to a Foundry resource that names no deployment.
+
+    ``/models``: the body users have seen (microsoft/AI-Red-Teaming-Playground-Labs#14). ``/openai/v1``: the OpenAI
+    API's shape for a missing parameter, authored here (no observed body)."""
+    if kind == "foundry-models":
+        message = ("No model specified in request. Please provide a model name in the request body or as a "
+                   "x-ms-model-mesh-model-name header.")
+        return JSONResponse({"error": {"code": "no_model_name", "message": message, "details": message}},
+                            status_code=400, headers={"x-ms-error-code": "no_model_name"})
+    body = {"error": {"message": "Missing required parameter: 'model' (the deployment's name).",
+                      "type": "invalid_request_error", "param": "model", "code": "missing_required_parameter"}}
+    return JSONResponse(body, status_code=400)
+
+
+def unknown_deployment(kind: str, name: str, note: str) -> JSONResponse:
+    """404 for a deployment the resource does not have (or no longer has: a retired model's deployments answer 404).
+
+    The bodies users have seen: ``/models`` microsoft/Generative-AI-for-beginners-dotnet#302 (``unknown_model``),
+    ``/openai/v1`` NousResearch/hermes-agent#47812 (``DeploymentNotFound``). ``note`` is the replay server's addition,
+    marked as such in the message."""
+    if kind == "foundry-models":
+        body = {"error": {"code": "unknown_model", "message": f"Unknown model: {name}{note}", "details": f"Unknown model: {name}"}}
+        return JSONResponse(body, status_code=404, headers={"x-ms-error-code": "unknown_model"})
+    message = ("The API deployment for this resource does not exist. If you created the deployment within the last "
+               f"5 minutes, please wait a moment and try again.{note}")
+    body = {"error": {"type": "invalid_request_error", "code": "DeploymentNotFound", "message": message}}
+    return JSONResponse(body, status_code=404, headers={"x-ms-error-code": "DeploymentNotFound"})
+
+
+def images_not_supported(deployment: str) -> JSONResponse:
+    """400 for image content sent to a text-only model. The replay server's own wording: no observed body."""
+    return spec_error(400, "ImageInputNotSupported", f"The deployment {deployment!r} takes text only: remove the "
+                      "image_url content items, or send them to a model that takes images (Llama 4).")

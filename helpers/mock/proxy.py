@@ -88,9 +88,10 @@ class Recorder:
     async def aclose(self) -> None:
         await self.client.aclose()
 
-    def _upstream(self, request: Request, deployment: str) -> tuple[str, dict[str, str], str]:
+    def _upstream(self, request: Request, deployment: str, route_prefix: str | None = None) -> tuple[str, dict[str, str], str]:
+        # route_prefix: the part of the path that stands for the live endpoint's URL (/<deployment>, /openai/v1, /models)
         base, key = self.upstreams[deployment]
-        suffix = request.url.path[len(f"/{deployment}"):]
+        suffix = request.url.path[len(route_prefix or f"/{deployment}"):]
         url = base + suffix + (f"?{request.url.query}" if request.url.query else "")
         headers = {h: request.headers[h] for h in FORWARDED_HEADERS if h in request.headers}
         # The notebook names the replay server's deployment (from its environment); the live endpoint has its own
@@ -109,9 +110,9 @@ class Recorder:
             return _unreachable(url, exc)
         return Response(upstream.content, status_code=upstream.status_code, media_type=upstream.headers.get("content-type"))
 
-    async def forward_chat(self, request: Request, dep: Any, body: dict[str, Any]) -> Response:
+    async def forward_chat(self, request: Request, dep: Any, body: dict[str, Any], route_prefix: str | None = None) -> Response:
         """Send ``body`` as it came; write it as replay will match it (extra parameters the header drops, dropped)."""
-        url, headers, key = self._upstream(request, dep.name)
+        url, headers, key = self._upstream(request, dep.name, route_prefix)
         recorded_body, _ = rules.apply_extra_parameters(body, request.headers.get("extra-parameters"))
         if not body.get("stream"):
             try:

@@ -28,7 +28,6 @@ ROLES = {"system", "user", "assistant", "tool"}
 TOOL_CHOICES = {"auto", "none", "required"}  # or a named function: {"type": "function", "function": {"name": ...}}
 IMAGE_DETAILS = ("auto", "low", "high")  # a tuple: `in` must not fail on an unhashable value
 EXTRA_PARAMETER_MODES = {"error", "drop", "pass-through"}
-MAX_IMAGES_PER_REQUEST = 1  # Llama 3.2 11B/90B Vision
 
 
 def check_messages(body: dict[str, Any]) -> JSONResponse | None:
@@ -158,14 +157,8 @@ def image_count(body: dict[str, Any]) -> int:
     )
 
 
-def check_images(body: dict[str, Any], model_name: str) -> JSONResponse | None:
-    """Llama 3.2 Vision takes one image per request (Microsoft's multimodal chat article; the wire contract)."""
-    if "vision" in model_name.lower() and image_count(body) > MAX_IMAGES_PER_REQUEST:
-        return errors.too_many_images(MAX_IMAGES_PER_REQUEST)
-    return None
-
-
 def check_request(body: dict[str, Any], model_name: str) -> JSONResponse | None:
-    """All body checks, in the order the service reports them (the model server's image limit comes last)."""
+    """All body checks, in the order the service reports them. The model server's image limit comes after them, and
+    depends on the deployment (``endpoints.image_problem``)."""
     return (check_messages(body) or check_ranges(body) or check_response_format(body, model_name)
-            or check_tools(body) or check_images(body, model_name))
+            or check_tools(body))

@@ -10,7 +10,8 @@ from typing import Any
 
 import uvicorn
 
-from .app import HTTP_PARSER, MockSettings, ReplayServer, client_env
+from .app import HTTP_PARSER, MockSettings, ReplayServer
+from .deployments import DEFAULT_ENDPOINT_KIND, client_env
 
 
 def free_port() -> int:
@@ -50,11 +51,22 @@ class MockServer:
 
     @property
     def endpoints(self) -> dict[str, str]:
-        return {name: self.endpoint(name) for name in self.replay.deployments}
+        return {name: self.endpoint(name) for name, dep in self.replay.deployments.items() if dep.own_endpoint}
 
-    def env(self) -> dict[str, str]:
-        """Environment variables that point every notebook at this server."""
-        return client_env(self.replay.deployments, self.base_url, self.settings.key)
+    @property
+    def openai_v1_endpoint(self) -> str:
+        """The emulated Foundry resource's OpenAI v1 endpoint (today's path)."""
+        return f"{self.base_url}/openai/v1"
+
+    @property
+    def models_endpoint(self) -> str:
+        """The emulated Foundry resource's Azure AI model inference endpoint (retired on 2026-08-26)."""
+        return f"{self.base_url}/models"
+
+    def env(self, kind: str = DEFAULT_ENDPOINT_KIND) -> dict[str, str]:
+        """Environment variables that point every notebook at this server, reaching today's deployments through
+        ``kind`` (``openai-v1`` or ``foundry-models``), or the page's (``serverless``)."""
+        return client_env(self.replay.deployments, self.base_url, self.settings.key, kind)
 
     def start(self) -> "MockServer":
         self._thread.start()
