@@ -50,3 +50,22 @@ def show_usage(obj: Any) -> Usage | None:
         return None
     print(f"Usage: {usage.prompt_tokens} prompt + {usage.completion_tokens} completion = {usage.total_tokens} tokens")
     return usage
+
+
+def answered_by(source: Any) -> str:
+    """Where an answer came from: the replay server names its recording and that recording's provenance in two
+    headers (``x-replay-recording``, ``x-replay-provenance``); a live endpoint sends neither.
+
+    ``source`` is anything holding the HTTP response headers: a headers mapping, an object with ``.headers`` (a
+    ``requests``/``httpx`` response, the OpenAI SDK's ``with_raw_response``), or a LangChain message whose
+    ``response_metadata`` carries them (``include_response_headers=True``).
+    """
+    headers = source
+    if hasattr(source, "response_metadata"):
+        headers = source.response_metadata.get("headers") or {}
+    elif hasattr(source, "headers"):
+        headers = source.headers
+    recording = headers.get("x-replay-recording") if headers is not None else None
+    if recording is None:
+        return "answered by a live endpoint"
+    return f"replayed from {recording} ({headers.get('x-replay-provenance')})"
