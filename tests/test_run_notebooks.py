@@ -119,7 +119,7 @@ def test_every_notebook_that_reads_another_deployment_either_declares_it_or_hand
                 # endpoint variable in JavaScript
                 calls = re.findall(r'(\w+)\(\s*"' + prefix + '"', code)
                 optional = [c for c in calls if c == "optional_settings"]
-                guarded_js = re.findall(r'\(process\.env\.' + prefix + r'_ENDPOINT \?\? ""\)\.trim\(\) \? loadSettings\("' + prefix + '"\)', code)
+                guarded_js = re.findall(r'\(process\.env\.' + prefix + r'_ENDPOINT \?\? ""\)\.trim\(\) \? loadSettings\("' + prefix + r'"\)', code)
                 assert calls and len(optional) + len(guarded_js) == len(calls), f"{path.name} reads {prefix} without a fallback: {calls}"
 
 
