@@ -1,6 +1,7 @@
 # One entry point per job. Every target sets up what it needs first (a .venv with requirements.txt and, for the
 # JavaScript notebook, node_modules from package-lock.json plus its Jupyter kernel registered in the .venv).
-# The tools each job needs are checked before anything is downloaded.
+# The tools each job needs are checked before anything is downloaded. Node.js is optional: without it (or with one
+# older than 20.12) the JavaScript notebook is skipped, with a line saying how to enable it.
 PYTHON ?= python3
 # make lab PORT=8001; not read from the environment, where PORT often means something else
 PORT    = 8000
@@ -11,40 +12,44 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 NODE_STAMP := $(VENV)/.node-installed
 
-.PHONY: help setup run test lab serve record bench clean check-python check-node check-curl
+# "yes" when Node.js 20.12+ and npm are on PATH; then the JavaScript notebook's packages and kernel are set up.
+NODE_OK := $(shell node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a === 20 && b >= 12) ? 0 : 1)' 2>/dev/null && command -v npm >/dev/null 2>&1 && echo yes)
+NODE_SETUP := $(if $(NODE_OK),$(NODE_STAMP),no-node)
+
+.PHONY: help setup run test lab serve record bench clean check-python check-node check-curl no-node
 
 ## help: list the targets (plain `make` does this too)
 help:
 	@sed -n 's/^## //p' $(firstword $(MAKEFILE_LIST))
 
 ## setup: install everything the other targets need (Python and Node packages, the JavaScript kernel); afterwards run, test and lab work offline
-setup: check-python check-node check-curl $(STAMP) $(NODE_STAMP)
+setup: check-python check-curl $(STAMP) $(NODE_SETUP)
 	@echo "Set up. make run, make test and make lab need no network from here on."
 
 ## run: execute every notebook (offline against the replay server unless AZURE_INFERENCE_ENDPOINT is set, in the environment or .env)
-run: check-python check-node check-curl $(STAMP) $(NODE_STAMP)
+run: check-python check-curl $(STAMP) $(NODE_SETUP)
 	$(BIN)/python scripts/run_notebooks.py
 
 ## test: the whole test suite: every notebook under nbval (slowest first), and the unit and client tests, on both cores
-test: check-python check-node check-curl $(STAMP) $(NODE_STAMP)
+test: check-python check-curl $(STAMP) $(NODE_SETUP)
 	@# The secret scan reads every commit (tests/test_no_secrets.py): a shallow clone fetches its history first.
 	@if [ "$$(git rev-parse --is-shallow-repository 2>/dev/null)" = "true" ]; then git fetch --quiet --unshallow || true; fi
 	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 ## lab: JupyterLab with the replay server behind it (port 8000; make lab PORT=8001 for another) and the kernels' environment set; options for Jupyter in ARGS, e.g. make lab ARGS="--no-browser --ip 0.0.0.0"
-lab: check-python check-node check-curl $(STAMP) $(NODE_STAMP)
+lab: check-python check-curl $(STAMP) $(NODE_SETUP)
 	$(BIN)/python scripts/lab.py --replay-port $(PORT) $(ARGS)
 
 ## serve: the replay server alone, in the foreground, on port 8000 or PORT=... (prints one endpoint line per deployment)
 serve: check-python $(STAMP)
 	$(BIN)/python -m helpers.mock serve --port $(PORT)
 
-## record: re-record every notebook's traffic against the live endpoints in AZURE_INFERENCE_* variables
+## record: re-record every notebook's traffic against the live endpoints in AZURE_INFERENCE_* variables (needs Node.js)
 record: check-python check-node check-curl $(STAMP) $(NODE_STAMP)
 	$(BIN)/python scripts/run_notebooks.py --record
 
 ## bench: benchmarks; results go to bench/results/ and the README quotes them
-bench: check-python check-node check-curl $(STAMP) $(NODE_STAMP)
+bench: check-python check-curl $(STAMP) $(NODE_SETUP)
 	$(BIN)/python bench/run_all.py
 
 ## clean: remove the .venv, node_modules and build/
@@ -71,6 +76,9 @@ check-python:
 check-node:
 	@command -v node >/dev/null && command -v npm >/dev/null || { echo "Node.js 20.12+ with npm is needed: notebooks/06_javascript_rest.ipynb runs on it (https://nodejs.org)"; exit 1; }
 	@node -e 'const [major, minor] = process.versions.node.split(".").map(Number); process.exit(major > 20 || (major === 20 && minor >= 12) ? 0 : 1)' || { echo "Node.js 20.12 or newer is needed (process.loadEnvFile, the @azure packages); found $$(node --version) (https://nodejs.org)"; exit 1; }
+
+no-node:
+	@echo "Node.js 20.12+ with npm not found ($$(node --version 2>/dev/null || echo 'no node')): the JavaScript notebook (06) will be skipped. To run it, install Node.js (https://nodejs.org) and run make setup."
 
 check-curl:
 	@command -v curl >/dev/null || { echo "curl not found: notebook 02 and the client tests call it (apt install curl, brew install curl)"; exit 1; }

@@ -77,7 +77,16 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Notebooks first, slowest first by the last benchmark (new ones, not measured yet, before them); then
-    the other test files in their usual order. Each file's tests keep their order (the sort is stable)."""
+    the other test files in their usual order. Each file's tests keep their order (the sort is stable).
+
+    Without Node.js the JavaScript notebooks are skipped, and the end of the run says so loudly."""
+    from .javascript import is_javascript_notebook, javascript_unavailable
+
+    javascript = sorted({item.path for item in items if item.path.suffix == ".ipynb" and is_javascript_notebook(item.path)})
+    if javascript and (reason := javascript_unavailable()):
+        for item in items:
+            if item.path in javascript:
+                item.add_marker(pytest.mark.skip(reason=f"{JAVASCRIPT_SKIP} {reason}"))
     seconds = notebook_seconds()
 
     def slowest_first(item: pytest.Item) -> tuple[int, float]:
@@ -98,6 +107,20 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     for name in [k for k in os.environ if k.startswith("AZURE_INFERENCE")]:
         del os.environ[name]  # tests never run against a live endpoint, even when one is configured
     os.environ.update(offline_env(_server))
+
+
+JAVASCRIPT_SKIP = "JavaScript notebook not run:"
+
+
+def pytest_terminal_summary(terminalreporter: "pytest.TerminalReporter") -> None:
+    """Skipped JavaScript notebooks, in red at the end of the run (read from the reports: under xdist the workers
+    collect, and this runs in the controller)."""
+    reasons = sorted({str(report.longrepr[2]) for report in terminalreporter.stats.get("skipped", [])
+                      if isinstance(report.longrepr, tuple) and JAVASCRIPT_SKIP in str(report.longrepr[2])})
+    if reasons:
+        terminalreporter.section("JAVASCRIPT NOTEBOOKS SKIPPED", sep="!", red=True, bold=True)
+        for reason in reasons:
+            terminalreporter.line(reason.removeprefix("Skipped: "), red=True, bold=True)
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from helpers.config import ConfigError, configured_settings, endpoint_problems, load_settings, read_dotenv, unusable_hint
 from helpers.mock import DEMO_KEY, MockServer
-from helpers.mock.app import deployment_prefixes
+from helpers.mock.deployments import deployment_prefixes
 from helpers.offline import offline_env
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
@@ -29,7 +29,7 @@ def jupyter_lab(extra: list[str]) -> int:
     SIGTERM makes Jupyter shut its kernels down without asking, which takes a moment; a second Ctrl+C meanwhile
     kills it outright (its Python kernels, and the JavaScript one, then exit when they notice their parent is gone).
     """
-    lab = subprocess.Popen([sys.executable, "-m", "jupyter", "lab", "--notebook-dir", str(NOTEBOOKS), *extra])
+    lab = subprocess.Popen([sys.executable, "-m", "jupyter", "lab", "--notebook-dir", str(NOTEBOOKS), *root_options(extra), *extra])
     try:
         return lab.wait()
     except KeyboardInterrupt:
@@ -40,6 +40,14 @@ def jupyter_lab(extra: list[str]) -> int:
         lab.kill()
         lab.wait()
     return 0
+
+
+def root_options(extra: list[str]) -> list[str]:
+    """``--allow-root`` when this runs as root (containers, WSL, cloud VMs), where Jupyter refuses to start without it."""
+    if hasattr(os, "geteuid") and os.geteuid() == 0 and "--allow-root" not in extra:
+        print("Running as root (a container or a VM?): starting JupyterLab with --allow-root.")
+        return ["--allow-root"]
+    return []
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -74,7 +82,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"Warning: {problem}. The notebooks that use it will fail until it answers.\n  {unusable_hint(checked)}", file=sys.stderr)
         return jupyter_lab(extra)
     try:
-        mock = MockServer(key=DEMO_KEY, port=args.replay_port)
+        # Streams arrive at their recorded pace, word by word, as from a live endpoint (nbval runs stay unpaced).
+        mock = MockServer(key=DEMO_KEY, port=args.replay_port, replay_timing=True)
     except OSError as exc:
         print(f"Cannot start the replay server on 127.0.0.1:{args.replay_port} ({exc.strerror}): is another one (make serve, "
               f"make lab) running? Stop it, or pick another port: make lab PORT={args.replay_port + 1}.", file=sys.stderr)
@@ -84,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     with mock:
         os.environ.update(offline_env(mock.env()))
-        print(f"Replay server on {mock.base_url}; notebooks will use it. Ctrl+C stops both.")
+        print(f"Replay server on {mock.base_url} (streams at their recorded pace); notebooks will use it. Ctrl+C stops both.")
         return jupyter_lab(extra)
 
 

@@ -30,6 +30,7 @@ from tqdm import tqdm
 
 from helpers.config import (ConfigError, configured_settings, endpoint_problem, endpoint_problems, load_settings,
                             read_dotenv, unusable_hint)
+from helpers.javascript import is_javascript_notebook, javascript_unavailable
 from helpers.mock import DEMO_KEY, MockServer
 from helpers.mock.deployments import DEFAULT_ENDPOINT_KIND, ENDPOINT_KINDS, deployment_prefixes
 from helpers.offline import offline_env
@@ -95,6 +96,8 @@ def failure_summary(exc: CellExecutionError) -> str:
 
 def run_one(path: Path, out_dir: Path, update: bool, timeout: int, port: int | None = None) -> tuple[str, float, str]:
     nb = nbformat.read(path, as_version=4)
+    if is_javascript_notebook(path) and (reason := javascript_unavailable()):
+        return "skipped", 0.0, reason
     if missing := missing_deployments(nb):
         return "skipped", 0.0, f"set {', '.join(missing)} (and its _CREDENTIAL) to run it"
     # Each notebook runs on its own kernel (python3, or jslab for the JavaScript notebook), as under nbval.
