@@ -188,19 +188,24 @@ def test_curl_with_rest_url_and_rest_headers(mock_server):
     assert answer_text(json.loads(done.stdout)) == documented_answer()
 
 
-def test_factories_read_the_environment_by_default(mock_server):
-    """No settings argument: the AZURE_INFERENCE_* variables (the session points them at the replay server)."""
-    endpoint = mock_server.endpoint(DEPLOYMENT)
-    with helpers.azure_client() as client:
+def test_factories_read_the_environment_by_default(mock_server, capsys):
+    """No settings argument: the AZURE_INFERENCE_* variables. The session points them at the emulated Foundry resource's
+    OpenAI v1 endpoint (today's path), AZURE_INFERENCE_MODEL naming the deployment."""
+    v1, today, key = mock_server.openai_v1_endpoint, "Llama-3.3-70B-Instruct", mock_server.settings.key
+    with helpers.azure_client() as client:  # the SDK cannot use /openai/v1: the same resource's /models, said in one line
         assert client.complete(messages=MESSAGES).choices[0].message.content == documented_answer()
-        assert client.get_model_info().model_name == DEPLOYMENT
-    assert str(helpers.openai_client().base_url) == f"{endpoint}/v1/"
-    assert helpers.langchain_chat().openai_api_base == f"{endpoint}/v1"
-    assert helpers.litellm_params() == {"model": f"azure_ai/{DEPLOYMENT}", "api_base": endpoint, "api_key": mock_server.settings.key}
-    assert helpers.rest_url() == f"{endpoint}/chat/completions?api-version=2024-05-01-preview"
-    assert helpers.rest_url(route="/info").startswith(f"{endpoint}/info?api-version=")
+        # /models/info needs the deployment named (the SDK's get_model_info sends no model): in the header
+        assert client.get_model_info(headers={"x-ms-model-mesh-model-name": today}).model_name == today
+    assert capsys.readouterr().out == ("azure-ai-inference cannot use the openai-v1 endpoint: using the same resource's "
+                                       f"foundry-models endpoint, {mock_server.models_endpoint}\n")
+    assert str(helpers.openai_client().base_url) == f"{v1}/"
+    assert helpers.langchain_chat().openai_api_base == v1 and helpers.langchain_chat().model_name == today
+    assert helpers.litellm_params() == {"model": f"azure_ai/{today}", "api_base": v1, "api_key": key}
+    assert helpers.rest_url() == f"{v1}/chat/completions"  # no api-version on the v1 endpoint
+    assert helpers.rest_url(route="/models") == f"{v1}/models"
     assert helpers.rest_headers(extra_parameters="pass-through") == {
-        "Content-Type": "application/json", "Authorization": f"Bearer {mock_server.settings.key}", "extra-parameters": "pass-through"}
+        "Content-Type": "application/json", "Authorization": f"Bearer {key}", "extra-parameters": "pass-through"}
+    assert capsys.readouterr().out == ""
 
 
 def test_factories_return_the_librarys_own_objects(mock_server):

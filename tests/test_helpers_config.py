@@ -93,16 +93,19 @@ def test_other_prefix_with_entra_needs_no_key(clean_env):
     })
     s = load_settings("AZURE_INFERENCE_MANAGED")
     assert (s.auth, s.credential, s.deployment, s.prefix) == ("entra", "", "llama-3-2-3b-instruct-1", "AZURE_INFERENCE_MANAGED")
-    assert s.describe().endswith("(live endpoint), auth: Microsoft Entra ID")  # a live endpoint: the real thing
+    assert s.kind == "managed"  # the host says so; and the deployment header to send
+    assert s.describe().endswith("(managed, live endpoint), auth: Microsoft Entra ID")  # a live endpoint: the real thing
     local = helpers.Settings("http://127.0.0.1:8000/Llama-3.2-3B-Instruct-managed", auth="entra")
     assert local.describe().endswith("auth: Microsoft Entra ID (offline: the replay server's stand-in token)")
 
 
 def test_the_session_environment_points_at_the_replay_server(mock_server):
+    """The default kind is today's: the emulated Foundry resource's OpenAI v1 endpoint, the model naming the deployment."""
     s = load_settings()
-    assert s.is_local and s.endpoint == mock_server.endpoint("Meta-Llama-3.1-405B-Instruct")
+    assert s.is_local and s.endpoint == mock_server.openai_v1_endpoint
+    assert (s.kind, s.model, s.auth) == ("openai-v1", "Llama-3.3-70B-Instruct", "key")
     managed = load_settings("AZURE_INFERENCE_MANAGED")
-    assert managed.auth == "entra" and managed.deployment and managed.is_local
+    assert managed.auth == "entra" and managed.deployment and managed.is_local and managed.kind == "managed"
 
 
 # -- one clear error per problem -------------------------------------------------------------------
@@ -209,7 +212,12 @@ def test_a_key_put_in_the_endpoint_variable_is_masked(clean_env):
 def test_key_is_masked_in_describe_and_hidden_in_repr():
     s = Settings(endpoint=ENDPOINT, credential=KEY)
     assert KEY not in s.describe() and KEY not in repr(s) and KEY not in str(s)
-    assert s.describe() == f"{ENDPOINT} (live endpoint), auth: key {'*' * 28}{KEY[-4:]}"
+    assert s.describe() == f"{ENDPOINT} (serverless, live endpoint), auth: key {'*' * 28}{KEY[-4:]}"
+    v1 = Settings(endpoint="https://my-resource.openai.azure.com/openai/v1", credential=KEY, model="Llama-3.3-70B-Instruct",
+                  kind="openai-v1")
+    assert v1.describe() == ("https://my-resource.openai.azure.com/openai/v1 (openai-v1, deployment Llama-3.3-70B-Instruct, "
+                             f"live endpoint), auth: key {'*' * 28}{KEY[-4:]}")
+    assert KEY not in repr(v1)
 
 
 @pytest.mark.parametrize("secret, shown", [(KEY, "*" * 28 + "2345"), ("short", "*****"), ("", ""), ("123456789", "*****6789")])

@@ -1,8 +1,9 @@
 """The command line: ``python -m helpers.mock serve|record``.
 
-``serve --port 0`` runs in a subprocess: it must print one ``endpoint <name> <url>`` line per
-deployment on standard output and then answer on those URLs, with the key from
-``AZURE_INFERENCE_CREDENTIAL`` (else the demo key) and the quota given by ``--rpm``/``--tpm``.
+``serve --port 0`` runs in a subprocess: it must print the emulated Foundry resource's two endpoints
+(``openai-v1-endpoint <url>``, ``models-endpoint <url>``), then one ``endpoint <name> <url>`` line per deployment
+(a Foundry deployment's url is ``<base>/openai/v1 (model <name>)``) on standard output, and then answer on those URLs,
+with the key from ``AZURE_INFERENCE_CREDENTIAL`` (else the demo key) and the quota given by ``--rpm``/``--tpm``.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from helpers.config import mask
 from helpers.mock import DEMO_KEY, MockSettings
 from helpers.mock.__main__ import build_parser, settings_from_args
 from helpers.mock.app import load_deployments
+from helpers.mock.deployments import deployments_for
 
 ROOT = Path(__file__).resolve().parents[1]
 BIG = "Meta-Llama-3.1-405B-Instruct"
@@ -37,8 +39,14 @@ def _env(**extra: str) -> dict[str, str]:
     return env
 
 
+ENDPOINT_LINE = re.compile(r"endpoint (\S+) (http://127\.0\.0\.1:\d+/\S+)(?: \(model (\S+)\))?")
+
+
 class Served:
-    """A ``serve`` subprocess, its endpoint lines, and its standard error (read in the background)."""
+    """A ``serve`` subprocess, its endpoint lines, and its standard error (read in the background).
+
+    ``resource``: the Foundry resource's endpoints by kind; ``endpoints``: each deployment's URL as printed (a Foundry
+    deployment's is the resource's v1 endpoint); ``models``: the model a Foundry deployment's line names."""
 
     def __init__(self, *args: str, env: dict[str, str] | None = None) -> None:
         self.proc = subprocess.Popen(
@@ -49,24 +57,40 @@ class Served:
         self._reader = threading.Thread(target=lambda: self.stderr.extend(self.proc.stderr), daemon=True)
         self._reader.start()
         self.lines: list[str] = []
+        self.resource: dict[str, str] = {}
         self.endpoints: dict[str, str] = {}
+        self.models: dict[str, str] = {}
         timer = threading.Timer(30, self.proc.kill)  # never hang the test run
         timer.start()
         try:
+            for heading, kind in (("openai-v1-endpoint", "openai-v1"), ("models-endpoint", "foundry-models")):
+                line = self._line()
+                first, url = line.split()
+                assert first == heading, line
+                self.resource[kind] = url
             while len(self.endpoints) < len(DEPLOYMENTS):
-                line = self.proc.stdout.readline()
-                if not line:
-                    raise AssertionError(f"serve exited early: {''.join(self.stderr)[-2000:]}")
-                self.lines.append(line.rstrip("\n"))
-                kind, name, url = line.split()
-                assert kind == "endpoint"
+                line = self._line()
+                match = ENDPOINT_LINE.fullmatch(line)
+                assert match, line
+                name, url, model = match.groups()
                 self.endpoints[name] = url
+                if model:
+                    self.models[name] = model
         finally:
             timer.cancel()
 
+    def _line(self) -> str:
+        line = self.proc.stdout.readline()
+        if not line:
+            raise AssertionError(f"serve exited early: {''.join(self.stderr)[-2000:]}")
+        self.lines.append(line.rstrip("\n"))
+        return self.lines[-1]
+
     def chat(self, deployment: str, key: str = DEMO_KEY, body: dict | None = None) -> requests.Response:
-        return requests.post(self.endpoints[deployment] + "/chat/completions", json=body or {"messages": MESSAGES},
-                             headers={"api-key": key}, timeout=10)
+        body = body or {"messages": MESSAGES}
+        if deployment in self.models:  # on the resource, the body's model names the deployment
+            body = {**body, "model": self.models[deployment]}
+        return requests.post(self.endpoints[deployment] + "/chat/completions", json=body, headers={"api-key": key}, timeout=10)
 
     def stop(self) -> None:
         self.proc.terminate()  # only the process this test started
@@ -85,22 +109,29 @@ def served():
     server.stop()
 
 
-def test_serve_prints_one_endpoint_line_per_deployment(served):
-    assert len(served.lines) == len(DEPLOYMENTS)
-    ports = set()
-    for line in served.lines:
-        match = re.fullmatch(r"endpoint (\S+) http://127\.0\.0\.1:(\d+)/(\S+)", line)
-        assert match, line
-        assert match.group(1) == match.group(3)
-        ports.add(match.group(2))
-    assert set(served.endpoints) == set(DEPLOYMENTS)
-    assert len(ports) == 1 and ports != {"0"}, "the real port, not 0"
+def test_serve_prints_the_resource_and_one_endpoint_line_per_deployment(served):
+    assert len(served.lines) == 2 + len(DEPLOYMENTS)
+    port = re.fullmatch(r"openai-v1-endpoint http://127\.0\.0\.1:(\d+)/openai/v1", served.lines[0]).group(1)
+    assert port != "0", "the real port, not 0"
+    base = f"http://127.0.0.1:{port}"
+    assert served.lines[1] == f"models-endpoint {base}/models"
+    assert served.resource == {"openai-v1": f"{base}/openai/v1", "foundry-models": f"{base}/models"}
+    expected = [f"endpoint {name} {base}/{name}" if dep.own_endpoint else f"endpoint {name} {base}/openai/v1 (model {name})"
+                for name, dep in DEPLOYMENTS.items()]
+    assert served.lines[2:] == expected
+    assert set(served.models) == {name for name, dep in DEPLOYMENTS.items() if dep.kind == "foundry"} != set()
 
 
 def test_serve_answers_on_every_endpoint(served):
+    auth = {"Authorization": f"Bearer {DEMO_KEY}"}
     for name, url in served.endpoints.items():
-        r = requests.get(url + "/info", headers={"Authorization": f"Bearer {DEMO_KEY}"}, timeout=10)
+        if name in served.models:  # a Foundry deployment has no /<name>/info: the resource's /models/info names it
+            r = requests.get(served.resource["foundry-models"] + "/info", params={"model": served.models[name]}, headers=auth, timeout=10)
+        else:
+            r = requests.get(url + "/info", headers=auth, timeout=10)
         assert r.status_code == 200 and r.json()["model_name"] == DEPLOYMENTS[name].model_name
+    listed = requests.get(served.resource["openai-v1"] + "/models", headers=auth, timeout=10)
+    assert listed.status_code == 200 and [m["id"] for m in listed.json()["data"]] == list(served.models)
 
 
 def test_rpm_and_tpm_options(served):
@@ -117,7 +148,7 @@ def test_rpm_and_tpm_options(served):
 def test_serve_keeps_stdout_to_endpoint_lines(served):
     served.chat(SMALL, key="wrong")
     assert served.proc.poll() is None, "still serving"
-    assert len(served.lines) == len(DEPLOYMENTS)
+    assert len(served.lines) == 2 + len(DEPLOYMENTS)
 
 
 def test_key_from_azure_inference_credential_and_a_quiet_stream_cut():
@@ -311,10 +342,16 @@ def test_env_prints_what_points_every_deployment_at_the_server(tmp_path, monkeyp
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)
     read_dotenv()
-    for dep in load_deployments().values():
+    today = deployments_for(DEPLOYMENTS, "openai-v1")  # the default kind: today's deployments, through /openai/v1
+    assert {dep.env_prefix for dep in today} == {dep.env_prefix for dep in DEPLOYMENTS.values()}
+    for dep in today:
         settings = load_settings(dep.env_prefix, dotenv=False)
-        assert settings.endpoint == f"http://127.0.0.1:8123/{dep.name}" and settings.is_local
-        assert settings.auth == ("entra" if dep.kind == "managed" else "key")
+        if dep.own_endpoint:  # managed compute: an endpoint of its own
+            assert (settings.endpoint, settings.kind) == (f"http://127.0.0.1:8123/{dep.name}", dep.kind)
+        else:  # on the Foundry resource: its v1 endpoint, the model naming the deployment
+            assert (settings.endpoint, settings.kind, settings.model) == ("http://127.0.0.1:8123/openai/v1", "openai-v1", dep.name)
+        assert settings.is_local
+        assert settings.auth == dep.auth and settings.deployment == (dep.azureml_deployment or "")
         assert settings.credential == DEMO_KEY or settings.auth == "entra"
     assert "LITELLM_LOCAL_MODEL_COST_MAP=True" in lines
 

@@ -38,8 +38,17 @@ def post(mock, route: str, body, headers=None, deployment: str = BIG, **kwargs) 
 
 @pytest.mark.parametrize("name", sorted(DEPLOYMENTS))
 def test_each_deployment_has_its_own_info(mock_server, name):
+    """A serverless or managed endpoint answers /<name>/info; a deployment on the Foundry resource has no URL of its
+    own: the resource's /models/info answers for the deployment its ``model`` query names."""
     dep = DEPLOYMENTS[name]
-    r = requests.get(f"{mock_server.endpoint(name)}/info?api-version={API_VERSION}", headers=AUTH, timeout=5)
+    if dep.own_endpoint:
+        r = requests.get(f"{mock_server.endpoint(name)}/info?api-version={API_VERSION}", headers=AUTH, timeout=5)
+    else:
+        r = requests.get(f"{mock_server.models_endpoint}/info", params={"api-version": API_VERSION, "model": name},
+                         headers=AUTH, timeout=5)
+        own = requests.get(f"{mock_server.endpoint(name)}/info?api-version={API_VERSION}", headers=AUTH, timeout=5)
+        assert own.status_code == 404 and own.json()["error"]["code"] == "DeploymentNotFound"
+        assert "/openai/v1 and /models" in own.json()["error"]["message"]
     assert r.status_code == 200
     assert r.headers["content-type"].startswith("application/json")
     assert r.json() == {"model_name": dep.model_name, "model_type": "chat-completions", "model_provider_name": "Meta"}
@@ -47,11 +56,18 @@ def test_each_deployment_has_its_own_info(mock_server, name):
 
 def test_info_without_api_version_and_endpoints_listed(mock_server):
     assert requests.get(mock_server.endpoint(BIG) + "/info", headers=AUTH, timeout=5).json()["model_name"] == BIG
-    assert set(mock_server.endpoints) == set(DEPLOYMENTS)
-    env = mock_server.env()
-    assert env["AZURE_INFERENCE_ENDPOINT"] == mock_server.endpoint(BIG)
+    today = "Llama-3.3-70B-Instruct"
+    assert requests.get(mock_server.models_endpoint + "/info", params={"model": today}, headers=AUTH,
+                        timeout=5).json()["model_name"] == today
+    assert set(mock_server.endpoints) == {name for name, dep in DEPLOYMENTS.items() if dep.own_endpoint}
+    assert (mock_server.openai_v1_endpoint, mock_server.models_endpoint) == (
+        f"{mock_server.base_url}/openai/v1", f"{mock_server.base_url}/models")
+    env = mock_server.env()  # the default kind: today's deployments through the resource's OpenAI v1 endpoint
+    assert (env["AZURE_INFERENCE_ENDPOINT"], env["AZURE_INFERENCE_MODEL"]) == (mock_server.openai_v1_endpoint, today)
     assert env["AZURE_INFERENCE_MANAGED_AUTH"] == "entra"
     assert env["AZURE_INFERENCE_MANAGED_DEPLOYMENT"] == DEPLOYMENTS[MANAGED].azureml_deployment
+    page = mock_server.env("serverless")  # the page's setup: one endpoint per model
+    assert page["AZURE_INFERENCE_ENDPOINT"] == mock_server.endpoint(BIG)
 
 
 @pytest.mark.parametrize("route", CHAT_ROUTES)
@@ -143,14 +159,23 @@ def test_the_401_names_what_each_deployment_takes(mock_server):
     assert "Entra ID token" in managed.json()["error"]["message"] and "https://ml.azure.com/.default" in managed.json()["error"]["message"]
 
 
-def test_stand_in_entra_token_only_on_the_managed_deployment(mock_server):
+def test_stand_in_entra_token_on_managed_compute_and_the_foundry_resource_not_on_serverless(mock_server):
+    """Microsoft Entra ID works on Foundry resources and managed compute; the page's serverless endpoints take keys only."""
     token = {"Authorization": f"Bearer {STAND_IN_ENTRA_TOKEN}"}
     managed = mock_server.endpoint(MANAGED)
     assert requests.get(managed + "/info", headers=token, timeout=5).json()["model_name"] == "Llama-3.2-3B-Instruct"
     assert requests.get(managed + "/info", headers=AUTH, timeout=5).status_code == 200  # keys work there too
     for name, dep in DEPLOYMENTS.items():
-        if dep.kind != "managed":
-            assert requests.get(mock_server.endpoint(name) + "/info", headers=token, timeout=5).status_code == 401, name
+        if dep.kind == "serverless":
+            r = requests.get(mock_server.endpoint(name) + "/info", headers=token, timeout=5)
+            assert r.status_code == 401 and "Entra" not in r.json()["error"]["message"], name
+        elif dep.kind == "managed":
+            assert requests.get(mock_server.endpoint(name) + "/info", headers=token, timeout=5).status_code == 200, name
+        else:
+            r = requests.get(mock_server.models_endpoint + "/info", params={"model": name}, headers=token, timeout=5)
+            assert r.status_code == 200 and r.json()["model_name"] == dep.model_name, name
+    listed = requests.get(mock_server.openai_v1_endpoint + "/models", headers=token, timeout=5)
+    assert listed.status_code == 200
     # With the token, a chat request gets past auth (no recording for it: 404, not 401).
     unrecorded = [{"role": "user", "content": "A question nobody recorded."}]
     r = requests.post(managed + "/chat/completions", json={"messages": unrecorded}, headers=token, timeout=5)

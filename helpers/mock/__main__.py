@@ -70,11 +70,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = sub.add_parser(
         "serve", parents=[common], help="replay recordings", formatter_class=argparse.RawDescriptionHelpFormatter,
-        description="Serve recorded interactions in the foreground. Prints one line per deployment on standard\n"
-        "output, 'endpoint <deployment-name> <url>'; everything else goes to standard error.\n\n"
+        description="Serve recorded interactions in the foreground. Prints on standard output the emulated Foundry\n"
+        "resource's endpoints, 'openai-v1-endpoint <url>' and 'models-endpoint <url>', then one line per\n"
+        "deployment, 'endpoint <deployment-name> <url>' (on the resource: '<url>/openai/v1 (model <name>)');\n"
+        "everything else goes to standard error.\n\n"
         "The accepted key is $AZURE_INFERENCE_CREDENTIAL when set, else the demo key\n"
         f"    {DEMO_KEY}\n"
-        "The managed-compute deployment also accepts the offline Entra ID stand-in token.",
+        "The Foundry resource and the managed-compute deployments also accept the offline Entra ID stand-in\n"
+        "token; the serverless endpoints take keys only.",
     )
     serve.add_argument("--rpm", type=_count, default=1000, help="requests per minute per deployment before 429 (0 = off; default 1000, as documented)")
     serve.add_argument("--tpm", type=_count, default=200_000, help="tokens per minute per deployment before 429 (0 = off; default 200000, as documented)")
