@@ -26,6 +26,7 @@ from tests.test_mock_quota_faults import Records  # a log handler that keeps its
 
 BIG = "Meta-Llama-3.1-405B-Instruct"
 SMALL = "Meta-Llama-3.1-8B-Instruct"
+VISION = "Llama-3.2-11B-Vision-Instruct"
 SYSTEM = {"role": "system", "content": "You are a helpful assistant."}
 QUESTION = {"role": "user", "content": "How many languages are in the world?"}
 MESSAGES = [SYSTEM, QUESTION]
@@ -110,16 +111,33 @@ def test_documented_parameters_request_matches(mock_server):
 
 def test_a_request_recorded_for_another_deployment_names_that_deployments_variables(mock_server):
     # 'make serve' with only AZURE_INFERENCE_* set: notebook 08 falls back to the main deployment with a request
-    # recorded for the small one. The 404 says which variables were missing.
-    recorded = json.loads((mock_server.replay.settings.recordings_dir / "Meta-Llama-3.1-8B-Instruct" / "throughput-say-number-001.json").read_text())
-    r = chat(mock_server, recorded["request"]["body"])
+    # recorded for the small one. The 404 says which variables were missing: on the Foundry resource, the small
+    # deployment's MODEL; in the page's serverless setup, its ENDPOINT. The same setup's deployment is named.
+    base, recordings = mock_server.base_url, mock_server.replay.settings.recordings_dir
+    small_request = json.loads((recordings / SMALL / "throughput-say-number-001.json").read_text())["request"]["body"]
+    today = "Llama-3.3-70B-Instruct"
+    r = requests.post(mock_server.openai_v1_endpoint + "/chat/completions", json={**small_request, "model": today},
+                      headers=AUTH, timeout=10)
     assert r.status_code == 404 and r.json()["error"]["code"] == "RecordingNotFound"
     message = r.json()["error"]["message"]
-    assert f"AZURE_INFERENCE_SMALL_ENDPOINT={mock_server.base_url}/Meta-Llama-3.1-8B-Instruct" in message, message
-    # recorded for several: the main deployment is named first (data/deployments.json's order), not the managed one
-    basic = json.loads((mock_server.replay.settings.recordings_dir / BIG / "how-many-languages.json").read_text())["request"]["body"]
-    r = chat(mock_server, basic, deployment="Meta-Llama-3.1-8B-Instruct")
-    assert r.status_code == 404 and f"AZURE_INFERENCE_ENDPOINT={mock_server.base_url}/{BIG}" in r.json()["error"]["message"]
+    assert ("This request is recorded for Llama-4-Scout-17B-16E-Instruct: was it meant for that deployment? Set its "
+            "variables (AZURE_INFERENCE_SMALL_MODEL=Llama-4-Scout-17B-16E-Instruct and the others that "
+            "'.venv/bin/python -m helpers.mock env' prints).") in message, message
+    r = chat(mock_server, small_request)  # the page's 405B
+    assert r.status_code == 404 and r.json()["error"]["code"] == "RecordingNotFound"
+    message = r.json()["error"]["message"]
+    assert (f"This request is recorded for {SMALL}: was it meant for that deployment? Set its variables "
+            f"(AZURE_INFERENCE_SMALL_ENDPOINT={base}/{SMALL} and the others that "
+            "'.venv/bin/python -m helpers.mock env --endpoint-kind serverless' prints).") in message, message
+    # recorded for several: the main deployment of the same setup is named first (data/deployments.json's order)
+    basic = json.loads((recordings / BIG / "how-many-languages.json").read_text())["request"]["body"]
+    r = chat(mock_server, basic, deployment=SMALL)
+    assert r.status_code == 404 and f"recorded for {BIG}: " in r.json()["error"]["message"]
+    assert f"(AZURE_INFERENCE_ENDPOINT={base}/{BIG} " in r.json()["error"]["message"]
+    r = requests.post(mock_server.openai_v1_endpoint + "/chat/completions",
+                      json={**basic, "model": "Llama-4-Scout-17B-16E-Instruct"}, headers=AUTH, timeout=10)
+    assert r.status_code == 404 and f"recorded for {today}: " in r.json()["error"]["message"]
+    assert f"(AZURE_INFERENCE_MODEL={today} " in r.json()["error"]["message"]
     # a request recorded nowhere gets no such hint
     r = chat(mock_server, {"messages": [{"role": "user", "content": "Not a recorded question"}]})
     assert r.status_code == 404 and "recorded for" not in r.json()["error"]["message"]
@@ -279,7 +297,10 @@ def test_tools_tool_choice_and_content_outside_the_contract_get_422(mock_server,
     {"messages": [{"role": "assistant", "content": None, "tool_calls": []}]},
 ])
 def test_tools_tool_choice_and_content_the_contract_allows_pass_the_rules(mock_server, extra):
-    assert chat(mock_server, {"messages": MESSAGES, **extra}).status_code == 404  # past the rules, no recording
+    # an image goes to a deployment that takes images (the 405B is text only and refuses it with a 400)
+    deployment = VISION if "image_url" in json.dumps(extra) else BIG
+    r = chat(mock_server, {"messages": MESSAGES, **extra}, deployment=deployment)
+    assert r.status_code == 404 and r.json()["error"]["code"] == "RecordingNotFound"  # past the rules, no recording
 
 
 def test_rules_apply_before_recordings_and_on_every_deployment(mock_server):

@@ -364,12 +364,16 @@ class ReplayServer:
             # the one it meant were not set. If that one has this very request, say which variables to set.
             recorded_for = set(await self._run(off_loop, self.store.deployments_with, checked))
             elsewhere = [other for other in self.deployments.values() if other.name in recorded_for and other.name != dep.name]
+            # The same setup's deployments first (today's or the page's, as the one asked), then data/deployments.json's
+            # order: the main deployment before the others.
+            elsewhere.sort(key=lambda other: not set(other.setups) & set(dep.setups))
             base = str(request.base_url).rstrip("/")
-            hint = "".join(  # the first in data/deployments.json's order: the main deployment before the others
+            hint = "".join(
                 f" This request is recorded for {other.name}: was it meant for that deployment? Set its variables "
                 + (f"({other.env_prefix}_ENDPOINT={base}/{other.name}" if other.own_endpoint
                    else f"({other.env_prefix}_MODEL={other.name}")
-                + " and the others that '.venv/bin/python -m helpers.mock env' prints)."
+                + " and the others that '.venv/bin/python -m helpers.mock env"
+                + ("" if "today" in other.setups else " --endpoint-kind serverless") + "' prints)."
                 for other in elsewhere[:1]
             )
             return errors.spec_error(
