@@ -28,7 +28,7 @@ def test_a_notebook_needing_an_unset_deployment_is_skipped_against_live_endpoint
     code = run_notebooks.main([str(ROOT / "notebooks" / "07_vision.ipynb"), "--build-dir", str(live_setup / "out")])
     out = capsys.readouterr().out
     assert code == 0
-    assert "Running against the live endpoint: https://example.invalid (live endpoint)" in out
+    assert "Running against the live endpoint: https://example.invalid (serverless, live endpoint)" in out
     assert "skipped" in out and "set AZURE_INFERENCE_VISION_ENDPOINT" in out
     assert FAKE_KEY not in out
 
