@@ -19,17 +19,9 @@ from azure.core.pipeline import PipelineRequest
 from azure.core.pipeline.policies import SansIOHTTPPolicy
 
 from .config import Settings
-from .constants import STAND_IN_ENTRA_TOKEN
+from .constants import ENTRA_SCOPES, STAND_IN_ENTRA_TOKEN
 
-ENTRA_SCOPE = "https://ml.azure.com/.default"  # managed compute
-# The scope of a token for each endpoint kind. openai-v1: the migration guide's chat example ("Migrate from Azure AI
-# Inference SDK to OpenAI SDK"; many samples use https://cognitiveservices.azure.com/.default, which the resource
-# takes too); foundry-models: the same guide's Azure AI Inference code; managed: Azure Machine Learning's scope.
-ENTRA_SCOPES = {
-    "openai-v1": "https://ai.azure.com/.default",
-    "foundry-models": "https://cognitiveservices.azure.com/.default",
-    "managed": ENTRA_SCOPE,
-}
+ENTRA_SCOPE = ENTRA_SCOPES["managed"]  # managed compute
 
 
 def entra_scope(settings: Settings) -> str:

@@ -31,7 +31,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from ..constants import DEMO_KEY, STAND_IN_ENTRA_TOKEN  # re-exported: helpers.mock.DEMO_KEY
+from ..constants import DEMO_KEY, ENTRA_SCOPES, STAND_IN_ENTRA_TOKEN  # DEMO_KEY re-exported: helpers.mock.DEMO_KEY
 from . import endpoints, errors, rules, setting_checks
 from .deployments import DATA_DIR, Deployment, client_env, deployment_prefixes, load_deployments  # noqa: F401 (re-exported)
 from .quota import Faults, Quota
@@ -204,7 +204,7 @@ class ReplayServer:
             return errors.spec_error(404, "DeploymentNotFound", f"No endpoint named {name!r}. Endpoints here: {names}; "
                                      "the Foundry resource's deployments are under /openai/v1 and /models.")
         if not self._authorized(request, dep.kind):
-            return errors.unauthorized(entra_id=dep.kind == "managed")
+            return errors.unauthorized(ENTRA_SCOPES["managed"] if dep.kind == "managed" else None)
         problem = endpoints.api_version_problem(request, "serverless")
         if problem:
             return problem
@@ -304,7 +304,7 @@ class ReplayServer:
 
     def _resource_problem(self, request: Request, kind: str) -> Response | None:
         if not self._authorized(request, "foundry"):
-            return errors.unauthorized(entra_id=True)
+            return errors.unauthorized(ENTRA_SCOPES[kind])
         return endpoints.api_version_problem(request, kind)
 
     async def openai_v1_models(self, request: Request) -> Response:

@@ -19,14 +19,14 @@ def spec_error(status: int, code: str, message: str, **extra: Any) -> JSONRespon
     return JSONResponse(body, status_code=status, headers={"x-ms-error-code": code})
 
 
-def unauthorized(entra_id: bool = False) -> JSONResponse:
-    """401. ``entra_id``: the deployment (managed compute) also takes Microsoft Entra ID tokens, so say so."""
-    if entra_id:
+def unauthorized(entra_scope: str | None = None) -> JSONResponse:
+    """401. ``entra_scope``: the endpoint also takes Microsoft Entra ID tokens, for this scope, so say so."""
+    if entra_scope:
         return spec_error(
             401,
             "Unauthorized",
             "Access denied due to a missing or invalid key or Microsoft Entra ID token. Send it as "
-            "'Authorization: Bearer <key or token>' (a token for the scope https://ml.azure.com/.default).",
+            f"'Authorization: Bearer <key or token>' (a token for the scope {entra_scope}).",
         )
     return spec_error(
         401,
