@@ -151,10 +151,17 @@ def langchain_chat_page(settings: Settings | None = None, **kwargs: Any):
 
 
 def litellm_params(settings: Settings | None = None) -> dict[str, Any]:
-    """Keyword arguments for ``litellm.completion``: ``model="azure_ai/<model>"``, ``api_base``, and ``api_key``
-    (a key) or ``azure_ad_token_provider`` (Entra ID: LiteLLM asks it for a valid token on every call)."""
+    """Keyword arguments for ``litellm.completion``: ``model="azure_ai/<deployment>"``, ``api_base`` (the endpoint as
+    it is: LiteLLM's ``azure_ai/`` posts to ``<api_base>/chat/completions``), and ``api_key`` (a key) or
+    ``azure_ad_token_provider`` (Entra ID: LiteLLM asks it for a valid token on every call). On a ``/models`` endpoint
+    also ``api_version``, which LiteLLM does not add by itself.
+
+    Use the ``<resource>.openai.azure.com`` host for the v1 endpoint: with a ``services.ai.azure.com`` host, LiteLLM
+    1.110 posts to ``<api_base>/models/chat/completions``."""
     s = _settings(settings)
     params: dict[str, Any] = {"model": f"azure_ai/{s.model}", "api_base": s.endpoint}
+    if s.kind == "foundry-models":
+        params["api_version"] = API_VERSION
     if s.auth == "key":
         params["api_key"] = s.credential
     else:
