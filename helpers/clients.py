@@ -116,7 +116,8 @@ def langchain_chat(settings: Settings | None = None, **kwargs: Any):
 
     ChatOpenAI rather than langchain-azure-ai's ``AzureAIOpenAIApiChatModel``: with a key the two send the same
     requests, but the latter switches to the Responses API and drops ``default_headers`` as soon as it gets a
-    TokenCredential or an ``api_version`` (notebook 04 shows it). Pass LangChain options as keyword arguments, e.g.
+    TokenCredential as ``credential=``, or ``credential=`` with an ``api_version`` (also from AZURE_OPENAI_API_VERSION):
+    langchain_azure_ai/_resources.py, 1.2.12; notebook 04 shows it. Pass LangChain options as keyword arguments, e.g.
     ``temperature=0``. The page's class, ``AzureAIChatCompletionsModel``, is deprecated: ``langchain_chat_page``.
     """
     from langchain_openai import ChatOpenAI
