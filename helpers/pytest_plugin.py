@@ -47,6 +47,8 @@ KernelManager._async_wait = _wait_polling_often
 NOTEBOOK_SECONDS_FILE = Path(__file__).resolve().parent.parent / "bench" / "results" / "notebook_seconds.json"
 
 _server: MockServer | None = None
+# Variables that make a notebook call a live service (GitHub Models in 03 and 05): never set under tests.
+LIVE_ONLY_VARIABLES = ("GITHUB_TOKEN",)
 
 
 def offline_env(server: MockServer) -> dict[str, str]:
@@ -104,7 +106,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     from .mock import MockServer
 
     _server = MockServer(key=DEMO_KEY).start()
-    for name in [k for k in os.environ if k.startswith("AZURE_INFERENCE")]:
+    for name in [k for k in os.environ if k.startswith("AZURE_INFERENCE") or k in LIVE_ONLY_VARIABLES]:
         del os.environ[name]  # tests never run against a live endpoint, even when one is configured
     os.environ.update(offline_env(_server))
 
