@@ -18,7 +18,9 @@ from pathlib import Path
 import pytest
 
 import helpers
-from helpers.config import ConfigError, Settings, endpoint_problem, load_settings, mask
+from helpers.auth import ENTRA_SCOPES, entra_scope
+from helpers.config import (ENDPOINT_FORMS, ENDPOINT_KINDS, ConfigError, Settings, endpoint_kind, endpoint_problem, load_settings,
+                            mask, nearest_kind)
 from helpers.constants import DEMO_KEY
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -358,3 +360,178 @@ def test_deployments_are_asked_at_the_same_time(monkeypatch):
     # what to do: do without another deployment; go offline when it is the main one
     assert "unset AZURE_INFERENCE_SMALL_ENDPOINT" in helpers.config.unusable_hint(problems[0][0])
     assert helpers.config.unusable_hint(deployments[0]) == helpers.config.OFFLINE_HINT
+
+
+# -- endpoint kinds ------------------------------------------------------------------------------------------
+
+V1 = "https://my-resource.openai.azure.com/openai/v1"
+MODELS = "https://my-resource.services.ai.azure.com/models"
+MANAGED_HOST = "https://my-endpoint.eastus2.inference.ml.azure.com"
+
+
+@pytest.mark.parametrize("endpoint, deployment, kind", [
+    (V1, "", "openai-v1"),
+    (V1 + "/", "", "openai-v1"),
+    ("https://my-resource.services.ai.azure.com/openai/v1", "", "openai-v1"),
+    ("https://my-resource.cognitiveservices.azure.com/openai/v1", "", "openai-v1"),
+    (MODELS, "", "foundry-models"),
+    (MODELS + "/", "", "foundry-models"),
+    (ENDPOINT, "", "serverless"),
+    (MANAGED_HOST, "", "managed"),
+    (MANAGED_HOST, "llama-3-2-3b-instruct-1", "managed"),
+    ("http://127.0.0.1:8000/openai/v1", "", "openai-v1"),
+    ("http://localhost:8000/openai/v1/", "", "openai-v1"),
+    ("http://127.0.0.1:8000/models", "", "foundry-models"),
+    ("http://127.0.0.1:8000/Meta-Llama-3.1-405B-Instruct", "", "serverless"),
+    ("http://127.0.0.1:8000/Llama-3.2-3B-Instruct-managed", "llama-3-2-3b-instruct-1", "managed"),  # the header tells
+])
+def test_endpoint_kind_from_the_url(endpoint, deployment, kind):
+    assert endpoint_kind(endpoint, deployment) == kind
+
+
+@pytest.mark.parametrize("endpoint, model, kind, on_resource", [
+    (V1, "Llama-3.3-70B-Instruct", "openai-v1", True),
+    (MODELS, "Llama-3.3-70B-Instruct", "foundry-models", True),
+    (ENDPOINT, "", "serverless", False),
+    (MANAGED_HOST, "", "managed", False),
+])
+def test_load_settings_tells_the_kind(clean_env, endpoint, model, kind, on_resource):
+    os.environ.update({"AZURE_INFERENCE_ENDPOINT": endpoint, "AZURE_INFERENCE_CREDENTIAL": KEY})
+    if model:
+        os.environ["AZURE_INFERENCE_MODEL"] = model
+    s = load_settings()
+    assert (s.endpoint, s.kind, s.on_resource) == (endpoint, kind, on_resource)
+    assert s.model == (model or "Meta-Llama-3.1-405B-Instruct")
+    assert f"({kind}" in s.describe() and (f"deployment {model}" in s.describe()) is on_resource
+
+
+def test_endpoint_kind_variable_overrides_the_url(clean_env):
+    """A proxy or a gateway in front of the resource hides the URL's form: PREFIX_ENDPOINT_KIND says what is behind it."""
+    os.environ.update({"AZURE_INFERENCE_ENDPOINT": "https://gateway.example.com/llama", "AZURE_INFERENCE_CREDENTIAL": KEY,
+                       "AZURE_INFERENCE_ENDPOINT_KIND": " OpenAI-V1 ", "AZURE_INFERENCE_MODEL": "Llama-3.3-70B-Instruct"})
+    s = load_settings()
+    assert (s.kind, s.on_resource, s.model) == ("openai-v1", True, "Llama-3.3-70B-Instruct")
+    os.environ["AZURE_INFERENCE_ENDPOINT_KIND"] = "managed"
+    assert load_settings().kind == "managed"
+    os.environ["AZURE_INFERENCE_ENDPOINT"] = V1  # the variable wins over the URL too
+    os.environ["AZURE_INFERENCE_ENDPOINT_KIND"] = "foundry-models"
+    assert load_settings().kind == "foundry-models"
+    os.environ["AZURE_INFERENCE_ENDPOINT_KIND"] = "azure-openai"
+    message = _error()
+    assert "AZURE_INFERENCE_ENDPOINT_KIND must be one of openai-v1, foundry-models, serverless, managed, not 'azure-openai'" in message
+    assert_clear_error(message, "AZURE_INFERENCE_ENDPOINT_KIND", secret=KEY)
+    assert ENDPOINT_KINDS == ("openai-v1", "foundry-models", "serverless", "managed")
+
+
+@pytest.mark.parametrize("endpoint, kind", [(V1, "openai-v1"), (MODELS, "foundry-models"), ("http://127.0.0.1:8000/openai/v1", "openai-v1")])
+def test_a_resource_endpoint_needs_the_deployment_name(clean_env, endpoint, kind):
+    os.environ.update({"AZURE_INFERENCE_ENDPOINT": endpoint, "AZURE_INFERENCE_CREDENTIAL": KEY})
+    message = _error()
+    assert message.startswith("AZURE_INFERENCE_MODEL is not set: on a Foundry resource")
+    assert ENDPOINT_FORMS[kind] in message and "deployment's name" in message
+    assert "AZURE_INFERENCE_MODEL=Llama-3.3-70B-Instruct" in message
+    assert_clear_error(message, "AZURE_INFERENCE_MODEL", secret=KEY)
+    os.environ["AZURE_INFERENCE_MODEL"] = "   "  # blank counts as unset
+    assert _error().startswith("AZURE_INFERENCE_MODEL is not set")
+    os.environ.update({"AZURE_INFERENCE_VISION_ENDPOINT": endpoint, "AZURE_INFERENCE_VISION_CREDENTIAL": KEY})
+    assert _error("AZURE_INFERENCE_VISION").startswith("AZURE_INFERENCE_VISION_MODEL is not set")
+
+
+@pytest.mark.parametrize("endpoint", ["https://my-resource.openai.azure.com", "https://my-resource.openai.azure.com/",
+                                      "https://my-resource.services.ai.azure.com", "https://my-resource.cognitiveservices.azure.com",
+                                      "https://my-resource.services.ai.azure.com/api/projects/my-project"])
+def test_a_foundry_resource_without_the_endpoints_path_is_refused_with_advice(clean_env, endpoint):
+    os.environ.update({"AZURE_INFERENCE_ENDPOINT": endpoint, "AZURE_INFERENCE_CREDENTIAL": KEY,
+                       "AZURE_INFERENCE_MODEL": "Llama-3.3-70B-Instruct"})
+    message = _error()
+    assert "is a Foundry resource without the endpoint's path" in message
+    assert "add '/openai/v1' (today's OpenAI v1 endpoint) or '/models'" in message
+    assert_clear_error(message, "AZURE_INFERENCE_ENDPOINT", secret=KEY)
+
+
+@pytest.mark.parametrize("endpoint", ["https://my-resource.openai.azure.com/openai/deployments/Llama-3.3-70B-Instruct",
+                                      "https://my-resource.openai.azure.com/openai/deployments/llama/"])
+def test_an_azure_openai_deployment_url_is_refused_with_advice(clean_env, endpoint):
+    os.environ.update({"AZURE_INFERENCE_ENDPOINT": endpoint, "AZURE_INFERENCE_CREDENTIAL": KEY})
+    message = _error()
+    assert "is an Azure OpenAI deployment URL" in message
+    assert "use the resource's OpenAI v1 endpoint instead, and put the deployment's name in AZURE_INFERENCE_MODEL" in message
+    assert_clear_error(message, "AZURE_INFERENCE_ENDPOINT", secret=KEY)
+
+
+def test_an_openai_deployment_chat_url_is_refused_as_not_a_base_url(clean_env):
+    os.environ.update({"AZURE_INFERENCE_ENDPOINT": "https://my-resource.openai.azure.com/openai/deployments/llama/chat/completions",
+                       "AZURE_INFERENCE_CREDENTIAL": KEY})
+    message = _error()
+    assert "should be the endpoint's base URL" in message and "ends with '/openai/v1'" in message
+
+
+def test_a_v1_endpoint_is_not_mistaken_for_a_trailing_v1(clean_env):
+    """'/v1' after a serverless endpoint is the OpenAI-compatible route (refused as the base URL); '/openai/v1' is the
+    resource's endpoint itself."""
+    os.environ.update({"AZURE_INFERENCE_ENDPOINT": V1, "AZURE_INFERENCE_CREDENTIAL": KEY, "AZURE_INFERENCE_MODEL": "m"})
+    assert load_settings().endpoint == V1
+    os.environ["AZURE_INFERENCE_ENDPOINT"] = ENDPOINT + "/v1"
+    assert "base URL" in _error()
+
+
+def test_entra_id_on_a_serverless_endpoint_is_refused(clean_env):
+    os.environ.update({"AZURE_INFERENCE_ENDPOINT": ENDPOINT, "AZURE_INFERENCE_AUTH": "entra"})
+    message = _error()
+    assert message.startswith("AZURE_INFERENCE_AUTH is 'entra', but serverless endpoints take keys only (Microsoft Entra ID "
+                              "works on Foundry resources and managed compute)")
+    assert "for example:\n    AZURE_INFERENCE_AUTH=key\n" in message
+
+
+@pytest.mark.parametrize("endpoint, model, kind", [(V1, "Llama-3.3-70B-Instruct", "openai-v1"),
+                                                   (MODELS, "Llama-3.3-70B-Instruct", "foundry-models"),
+                                                   (MANAGED_HOST, "", "managed")])
+def test_entra_id_on_a_resource_or_managed_compute_needs_no_key(clean_env, endpoint, model, kind):
+    os.environ.update({"AZURE_INFERENCE_ENDPOINT": endpoint, "AZURE_INFERENCE_AUTH": "entra", "AZURE_INFERENCE_MODEL": model})
+    s = load_settings()
+    assert (s.kind, s.auth, s.credential) == (kind, "entra", "")
+
+
+@pytest.mark.parametrize("kind, scope", [("openai-v1", "https://ai.azure.com/.default"),
+                                         ("foundry-models", "https://cognitiveservices.azure.com/.default"),
+                                         ("managed", "https://ml.azure.com/.default")])
+def test_entra_scope_per_kind(kind, scope):
+    endpoint = {"openai-v1": V1, "foundry-models": MODELS, "managed": MANAGED_HOST}[kind]
+    assert entra_scope(Settings(endpoint, auth="entra", model="m", kind=kind)) == scope
+    assert ENTRA_SCOPES[kind] == scope
+
+
+@pytest.mark.parametrize("settings, supported, moved_to, kind", [
+    (Settings(V1, KEY, model="Llama-3.3-70B-Instruct", kind="openai-v1"), ("foundry-models", "serverless", "managed"),
+     "https://my-resource.services.ai.azure.com/models", "foundry-models"),
+    (Settings(MODELS, KEY, model="Llama-3.3-70B-Instruct", kind="foundry-models"), ("openai-v1", "serverless", "managed"),
+     "https://my-resource.openai.azure.com/openai/v1", "openai-v1"),
+    (Settings("http://127.0.0.1:8000/openai/v1", KEY, model="Llama-3.3-70B-Instruct", kind="openai-v1"), ("foundry-models",),
+     "http://127.0.0.1:8000/models", "foundry-models"),
+])
+def test_nearest_kind_moves_to_the_same_resources_other_endpoint_in_one_line(settings, supported, moved_to, kind, capsys):
+    moved = nearest_kind(settings, supported, "some-library")
+    assert (moved.endpoint, moved.kind) == (moved_to, kind)
+    assert (moved.model, moved.credential, moved.auth, moved.prefix) == (settings.model, settings.credential, settings.auth, settings.prefix)
+    assert capsys.readouterr().out == (f"some-library cannot use the {settings.kind} endpoint: using the same resource's "
+                                       f"{kind} endpoint, {moved_to}\n")
+    assert nearest_kind(settings, (settings.kind, *supported), "some-library") is settings  # it can: unchanged, silent
+    assert capsys.readouterr().out == ""
+
+
+def test_azure_settings_derive_the_models_endpoint_from_the_v1_endpoint(capsys):
+    v1 = Settings("https://x.openai.azure.com/openai/v1", KEY, model="Llama-3.3-70B-Instruct", kind="openai-v1")
+    s = helpers.azure_settings(v1)
+    assert (s.endpoint, s.kind, s.model) == ("https://x.services.ai.azure.com/models", "foundry-models", "Llama-3.3-70B-Instruct")
+    assert capsys.readouterr().out == ("azure-ai-inference cannot use the openai-v1 endpoint: using the same resource's "
+                                       "foundry-models endpoint, https://x.services.ai.azure.com/models\n")
+    serverless = Settings(ENDPOINT, KEY)
+    assert helpers.azure_settings(serverless) is serverless and capsys.readouterr().out == ""
+
+
+def test_nearest_kind_without_a_sibling_is_a_config_error():
+    with pytest.raises(ConfigError) as caught:
+        nearest_kind(Settings(ENDPOINT, KEY), ("openai-v1",), "some-library")
+    message = str(caught.value)
+    assert "some-library cannot use a serverless endpoint" in message and ENDPOINT_FORMS["openai-v1"] in message
+    assert "AZURE_INFERENCE_ENDPOINT" in message and KEY not in message
