@@ -21,7 +21,7 @@ ADVICE = {
     "parameter_not_supported": "This model does not support that value. For JSON, ask for it in the prompt and validate the reply.",
     "invalid_value": "A parameter is out of range or of the wrong type. Check the documented ranges (temperature and top_p in [0, 1], penalties in [-2, 2]).",
     "extra_parameters": "A parameter outside the API's list was sent without the header. Add 'extra-parameters: pass-through' (or 'drop' to have it ignored).",
-    "unauthorized": "The key or token was refused. A key: check the deployment's *_CREDENTIAL variable matches this endpoint (keys are per deployment). Microsoft Entra ID (managed compute only): check you are signed in and the token is for https://ml.azure.com/.default.",
+    "unauthorized": "The key or token was refused. A key: check the *_CREDENTIAL variable is this resource's or endpoint's key. Microsoft Entra ID: check you are signed in and the token's scope is this endpoint's (https://ai.azure.com/.default on a Foundry resource's v1 endpoint, https://ml.azure.com/.default on managed compute).",
     "rate_limited": "Over the deployment's quota of requests or tokens per minute (the portal shows it). Wait and retry with backoff, honouring Retry-After when sent.",
     "server_error": "The service failed or is unavailable. A 500 or 503 is worth retrying with backoff (helpers.with_retries); after a 502 or 504 the request may have been processed, so retry only what is safe to repeat.",
     "no_answer": "The request got no HTTP answer. Check the *_ENDPOINT variable and the network; offline, check that the replay server runs (make lab, make serve).",
