@@ -453,3 +453,34 @@ def test_the_scrubber_catches_each_spelling_and_leaves_short_cookies_and_other_t
     assert set_cookie_values([f"session={cookie}; Path=/; HttpOnly", "a=b"]) == [cookie, "b"]
     assert scrub.with_cookies(["x" * 12]).text("x" * 12) == "<redacted>"
     assert Scrubber().text(key) == key
+
+
+def test_record_mode_never_forwards_the_clients_deployment_header_unless_one_is_mapped(tmp_path, echoing_live):
+    """The client names the replay server's deployment; the live endpoint has its own names (or routes by its traffic
+    rules): without a mapped live name, no azureml-model-deployment header goes upstream."""
+    live, managed = echoing_live, "Llama-3.2-3B-Instruct-managed"
+    settings = MockSettings(upstreams={DEPLOYMENT: (live.url, live.key), managed: (live.url, live.key)}, recordings_dir=tmp_path)
+    body = {"messages": [{"role": "user", "content": "plain"}], "stream": True}
+    with MockServer(settings) as proxy:
+        offline_name = proxy.replay.deployments[managed].azureml_deployment
+        for name, sent in ((DEPLOYMENT, "some-deployment"), (managed, offline_name)):
+            r = requests.post(proxy.endpoint(name) + "/chat/completions", json=body, timeout=10,
+                              headers={"api-key": DEMO_KEY, "azureml-model-deployment": sent})
+            assert r.status_code == 200, r.text[:300]
+            assert "azureml-model-deployment" not in live.received[-1], (name, live.received[-1])
+
+
+def test_record_mode_writes_a_stream_under_extra_parameters_drop_as_the_service_saw_it(tmp_path, echoing_live):
+    """Streamed too: the written body leaves out what ``drop`` dropped, so that replaying the same request hits."""
+    live, recorded = echoing_live, tmp_path / "recorded"
+    drop = {"api-key": DEMO_KEY, "extra-parameters": "drop"}
+    body = {"messages": [{"role": "user", "content": "plain"}], "stream": True, "best_of": 3}
+    with MockServer(MockSettings(upstreams={DEPLOYMENT: (live.url, live.key)}, recordings_dir=recorded)) as proxy:
+        r = requests.post(proxy.endpoint(DEPLOYMENT) + "/chat/completions", json=body, headers=drop, timeout=10)
+        assert r.status_code == 200 and r.text.endswith("data: [DONE]\n\n")
+    [path] = (recorded / DEPLOYMENT).glob("*.json")
+    assert json.loads(path.read_text(encoding="utf-8"))["request"]["body"] == {"messages": body["messages"], "stream": True}
+    with MockServer(recordings_dir=recorded) as replay:
+        r = requests.post(replay.endpoint(DEPLOYMENT) + "/chat/completions", json=body, headers=drop, timeout=10)
+    assert r.status_code == 200, r.text[:300]
+    assert r.headers["x-replay-recording"] == f"{DEPLOYMENT}/{path.stem}"
