@@ -117,6 +117,8 @@ class MockSettings:
     seed: int | None = None
     max_body_bytes: int = MAX_BODY_BYTES
     body_timeout_seconds: float = 30.0  # a client that has not sent its whole body by then gets a 408
+    head_timeout_seconds: float = 15.0  # a connection whose request head is not whole by then is closed (connections.py)
+    max_connections: int | None = None  # past it, a JSON 503; None: below the open-file limit (connections.py)
     log_requests: bool = False
     upstreams: dict[str, tuple[str, str]] = field(default_factory=dict)  # record mode: name -> (url, key)
     # record mode, managed compute: name -> the live endpoint's deployment, sent upstream as azureml-model-deployment
@@ -131,6 +133,8 @@ class MockSettings:
             "fault_retry_after_seconds": setting_checks.duration, "latency_ms": setting_checks.duration,
             "max_body_bytes": setting_checks.positive_count,
             "body_timeout_seconds": lambda v: setting_checks.duration(v, zero_allowed=False),
+            "head_timeout_seconds": lambda v: setting_checks.duration(v, zero_allowed=False),
+            "max_connections": lambda v: v if v is None else setting_checks.positive_count(v),
         }
         for name, check in checks.items():
             try:
