@@ -337,7 +337,7 @@ class ReplayServer:
         if self.settings.log_requests:  # a bounded summary: never a whole prompt, never an extra parameter's value
             log.warning("%s %s -> %s", request.method, request.url.path, rec.name if rec else f"no recording for {request_summary(checked)}")
         if rec is None:  # nothing to spend: awaiting here is safe
-            closest = await run_in_threadpool(self.store.closest, dep.name, checked)  # keep the event loop free
+            closest = await self.store.closest_async(dep.name, checked)  # cached; else one worker thread for all misses
             # The usual cause with 'make serve': a notebook fell back to this deployment because the variables of
             # the one it meant were not set. If that one has this very request, say which variables to set.
             recorded_for = set(await self._run(off_loop, self.store.deployments_with, checked))
