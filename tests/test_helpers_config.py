@@ -138,6 +138,10 @@ BAD_VALUES = [
     ("AZURE_INFERENCE_CREDENTIAL", f'"{KEY}"', "malformed"),
     ("AZURE_INFERENCE_CREDENTIAL", f"{KEY}'", "malformed"),
     ("AZURE_INFERENCE_CREDENTIAL", f"{KEY}\u200b", "not plain ASCII"),
+    # Typographic quotes (U+2018, U+2019) around or inside a key copied from a formatted page.
+    ("AZURE_INFERENCE_CREDENTIAL", f"{KEY}\u2019", "not plain ASCII"),
+    ("AZURE_INFERENCE_CREDENTIAL", f"\u2018{KEY}\u2019", "not plain ASCII"),
+    ("AZURE_INFERENCE_CREDENTIAL", f"{KEY[:16]}\u2019{KEY[16:]}", "not plain ASCII"),
     ("AZURE_INFERENCE_CREDENTIAL", ENDPOINT, "malformed"),
     ("AZURE_INFERENCE_AUTH", "aad", "must be 'key' or 'entra'"),
 ]

@@ -66,6 +66,17 @@ class Counter:
 
 # -- what is retried, and how often -----------------------------------------------------------------
 
+def test_exactly_429_500_and_503_are_retried():
+    """Pinned: after a 502 or 504 the request may already have been processed, so neither may join the set."""
+    assert helpers.retry.RETRYABLE_STATUSES == frozenset({429, 500, 503})
+    for status in range(400, 600):
+        response = httpx.Response(status, json={"error": {"code": str(status), "message": "x"}},
+                                  request=httpx.Request("POST", "http://127.0.0.1/chat/completions"))
+        exc = httpx.HTTPStatusError(f"HTTP {status}", request=response.request, response=response)
+        assert helpers.retry.is_retryable(exc) == (status in (429, 500, 503)), status
+
+
+
 @pytest.mark.parametrize("status", [429, "429 without Retry-After", 500, 503])
 @pytest.mark.parametrize("path", SEND)
 def test_retryable_statuses_are_retried_up_to_attempts(faulty, status, path, waits):

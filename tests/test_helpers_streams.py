@@ -103,6 +103,20 @@ def test_raw_sse_blank_lines_comments_done_and_multi_line_chunks(capsys):
     assert capsys.readouterr().out == "abc\n"
 
 
+def test_the_last_usage_block_of_a_stream_wins(capsys):
+    """A stream may carry usage more than once (a running count, then the total): the last one is the answer's."""
+    first = {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}
+    last = {"prompt_tokens": 1, "completion_tokens": 5, "total_tokens": 6}
+    lines = [_event("a", usage=first), _event("b"), _event(usage=last), _event("c"), "data: [DONE]"]
+    assert helpers.print_stream(lines).usage == helpers.Usage(1, 5, 6)
+
+    async def chunks():
+        for line in lines:
+            yield line
+
+    assert asyncio.run(helpers.aprint_stream(chunks())).usage == helpers.Usage(1, 5, 6)
+
+
 def test_stream_without_usage_returns_none(capsys):
     assert helpers.print_stream([_event("x"), "data: [DONE]"]).usage is None
 

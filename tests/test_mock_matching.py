@@ -610,3 +610,40 @@ def test_log_requests_prints_a_short_summary_never_an_extra_parameters_value(cap
     assert "'Tell me about very very" in unmatched and "temperature=0.5" in unmatched
     assert "api_key" in unmatched and "metadata" in unmatched, "the names of extra parameters help; their values never appear"
     assert any(line.endswith(f"-> {BASIC}") for line in lines)
+
+
+def test_misses_use_at_most_one_worker_thread_and_the_closest_search_is_cached():
+    """A request that matches nothing gets its 404 (with the closest recordings) without a thread per miss: a few
+    hundred distinct misses at once leave the thread count where it was, and the same miss twice is searched once."""
+    import asyncio
+    import threading
+
+    import httpx
+
+    from helpers.mock import MockServer
+
+    async def send(url: str, headers: dict, count: int) -> list[int]:
+        async with httpx.AsyncClient(limits=httpx.Limits(max_connections=50), timeout=10) as client:
+            async def one(i: int) -> int:
+                body = {"messages": [{"role": "user", "content": f"A question nobody recorded, number {i}."}]}
+                return (await client.post(url, json=body, headers=headers)).status_code
+            return await asyncio.gather(*(one(i) for i in range(count)))
+
+    with MockServer() as mock:
+        url = mock.endpoint("Meta-Llama-3.1-405B-Instruct") + "/chat/completions"
+        headers = {"api-key": mock.settings.key}
+        asyncio.run(send(url, headers, 1))  # warm up: the server's own threads are all there now
+        before = threading.active_count()
+        statuses = asyncio.run(send(url, headers, 200))  # the client runs on this thread: any new thread is the server's
+        grown = threading.active_count() - before
+        assert statuses == [404] * 200
+        assert grown <= 1, f"{grown} threads more after 200 misses"
+
+        store, searched = mock.replay.store, []
+        compute = store._closest_now
+        store._closest_now = lambda *args: searched.append(args) or compute(*args)
+        body = {"messages": [{"role": "user", "content": "Asked twice, recorded never."}]}
+        first, second = (requests.post(url, json=body, headers=headers, timeout=5) for _ in range(2))
+        assert first.status_code == second.status_code == 404
+        assert first.json()["error"]["closest"] == second.json()["error"]["closest"] != []
+        assert len(searched) == 1, "the same miss was searched twice"

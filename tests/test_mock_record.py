@@ -283,3 +283,204 @@ def test_record_mode_passes_on_json_5xx_and_401_answers_but_writes_nothing(fake_
     answer = _ask(fake_live_proxy, case, stream=False)
     assert answer.status_code == FAKE_ANSWERS[case][0] and answer.json()["error"]["code"] in ("InternalServerError", "Unauthorized")
     assert _written(fake_live_proxy) == []
+
+
+# -- a live endpoint on loopback that echoes secrets back ---------------------------------------------
+
+class _EchoingLive:
+    """A fake live endpoint on 127.0.0.1 (http.server in a thread) that echoes its key, in every form a service
+    or gateway might, and a cookie value, back in error bodies, headers and streamed chunks. It remembers the
+    headers of each request it got. The key and cookie values are made up at run time: this file holds none."""
+
+    def __init__(self) -> None:
+        import secrets
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.key = secrets.token_hex(16)  # the shape of an Azure key: 32 hex characters
+        self.client_cookie = secrets.token_hex(12)  # what the test's client sends the proxy in its Cookie header
+        self.live_cookie = secrets.token_hex(12)  # what the live endpoint sets with Set-Cookie
+        self.received: list[dict[str, str]] = []
+        live = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args) -> None:  # quiet
+                pass
+
+            def do_GET(self) -> None:
+                live.received.append({k.lower(): v for k, v in self.headers.items()})
+                self._send(200, "application/json", json.dumps({"model_name": DEPLOYMENT, "echo": live.key.upper()}).encode())
+
+            def do_POST(self) -> None:
+                live.received.append({k.lower(): v for k, v in self.headers.items()})
+                body = json.loads(self.rfile.read(int(self.headers["content-length"])))
+                case = body["messages"][-1]["content"]
+                status, ctype, content = live.answer(case, self.headers.get("api-key", ""))
+                self._send(status, ctype, content)
+
+            def _send(self, status: int, ctype: str, content: bytes) -> None:
+                self.send_response(status)
+                self.send_header("content-type", ctype)
+                self.send_header("content-length", str(len(content)))
+                self.send_header("x-ms-error-code", f"KeyRejected-{self.headers.get('api-key', '')}")
+                self.send_header("retry-after", self.headers.get("api-key", "").upper())
+                self.send_header("set-cookie", f"session={live.live_cookie}; Path=/; HttpOnly")
+                self.end_headers()
+                self.wfile.write(content)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/{DEPLOYMENT}"
+
+    def forms(self) -> dict[str, str]:
+        """Each form of a secret that must reach neither the client nor a file."""
+        import base64
+        from urllib.parse import quote
+
+        key = self.key
+        out = {"key": key, "KEY": key.upper(), "url-encoded :key": quote(f":{key}", safe=""),
+               "cookie from the client": self.client_cookie, "cookie from Set-Cookie": self.live_cookie}
+        for name, raw in (("key", key), (":key", f":{key}"), ("key:", f"{key}:"), ("user:key", f"user:{key}")):
+            out[f"base64 of {name}"] = base64.b64encode(raw.encode()).decode()
+        return out
+
+    def echoes(self, api_key: str) -> str:
+        """Text holding every form of the key and both cookie values."""
+        import base64
+        from urllib.parse import quote
+
+        return " ".join([api_key, api_key.upper(), base64.b64encode(api_key.encode()).decode(),
+                         base64.b64encode(f":{api_key}".encode()).decode(), base64.b64encode(f"{api_key}:".encode()).decode(),
+                         base64.b64encode(f"user:{api_key}".encode()).decode(), quote(f":{api_key}", safe=""),
+                         f"cookie {self.client_cookie}", f"set-cookie {self.live_cookie}"])
+
+    def answer(self, case: str, api_key: str) -> tuple[int, str, bytes]:
+        echoed = self.echoes(api_key)
+        chunk = {**CHUNK, "choices": [{"index": 0, "delta": {"role": "assistant", "content": echoed}, "finish_reason": None}]}
+        if case == "error-400":  # a JSON error answer: recorded (it says something about the request)
+            return 400, "application/json", json.dumps({"error": {"code": "BadRequest", "message": f"api-key {echoed}"}}).encode()
+        if case == "error-401":  # passed on, not recorded
+            return 401, "application/json", json.dumps({"error": {"code": "Unauthorized", "message": f"bad key {echoed}"}}).encode()
+        if case == "html-503":
+            return 503, "text/html", f"<html>upstream rejected {echoed}</html>".encode()
+        if case == "answer":
+            message = {"role": "assistant", "content": echoed}
+            return 200, "application/json", json.dumps({**CHUNK, "object": "chat.completion", "choices": [
+                {"index": 0, "message": message, "finish_reason": "stop"}]}).encode()
+        if case == "escaped":  # the key JSON-escaped character by character: \u0061\u0062...
+            escaped = "".join(f"\\u{ord(c):04x}" for c in api_key.upper())
+            return 200, "application/json", ('{"object": "chat.completion", "choices": [{"index": 0, "finish_reason": "stop", '
+                                             '"message": {"role": "assistant", "content": "' + escaped + '"}}]}').encode()
+        if case == "stream":  # every chunk echoes; one of them JSON-escaped
+            escaped = "".join(f"\\u{ord(c):04x}" for c in api_key)
+            lines = [json.dumps(chunk), json.dumps({**CHUNK, "id": echoed}),
+                     '{"id": "' + escaped + '", "object": "chat.completion.chunk", "choices": []}', "[DONE]"]
+            return 200, "text/event-stream", _sse(*lines)
+        if case == "stream-broken-line":  # not JSON: relayed as it came (but scrubbed), not recorded
+            return 200, "text/event-stream", _sse(json.dumps(chunk), f"not json {echoed}", "[DONE]")
+        return 200, "text/event-stream", _sse(json.dumps(CHUNK), "[DONE]")
+
+    def __enter__(self) -> "_EchoingLive":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def echoing_live():
+    with _EchoingLive() as live:
+        yield live
+
+
+def _leaks(text: str, live: _EchoingLive) -> list[str]:
+    lowered = text.lower()
+    return [name for name, form in live.forms().items() if form.lower() in lowered or form in text]
+
+
+ECHO_CASES = ["error-400", "error-401", "html-503", "answer", "escaped", "stream", "stream-broken-line"]
+
+
+def test_record_mode_gives_the_client_no_echoed_key_or_cookie_and_writes_none(tmp_path, echoing_live):
+    """The live endpoint echoes its key (as is, in upper case, base64, URL-encoded, JSON-escaped) and cookie values
+    in bodies, headers and streamed chunks: the client, which holds only the demo key, gets none of them, and no
+    file written holds any."""
+    live, recorded = echoing_live, tmp_path / "recorded"
+    settings = MockSettings(upstreams={DEPLOYMENT: (live.url, live.key)}, recordings_dir=recorded)
+    headers = {"api-key": DEMO_KEY, "cookie": f"sid={live.client_cookie}; theme=dark"}
+    to_client: dict[str, list[str]] = {}
+    with MockServer(settings) as proxy:
+        url = proxy.endpoint(DEPLOYMENT) + "/chat/completions"
+        for case in ECHO_CASES:
+            body = {"messages": [{"role": "user", "content": case}], "stream": case.startswith("stream")}
+            r = requests.post(url, json=body, headers=headers, timeout=10)
+            seen = f"{r.status_code} {dict(r.headers)} {r.text}"
+            to_client[case] = _leaks(seen, live) + ["Set-Cookie header"] * ("set-cookie" in r.headers)
+            assert r.status_code == {"error-400": 400, "error-401": 401, "html-503": 503}.get(case, 200), case
+        info = requests.get(proxy.endpoint(DEPLOYMENT) + "/info", headers=headers, timeout=10)
+        assert info.status_code == 200
+        to_client["info"] = _leaks(f"{dict(info.headers)} {info.text}", live) + ["Set-Cookie header"] * ("set-cookie" in info.headers)
+    assert all(h.get("api-key") == live.key for h in live.received), "the live endpoint got its key"
+    written = {p.name: p.read_text(encoding="utf-8") for p in tmp_path.rglob("*") if p.is_file()}
+    assert len(written) == 4, sorted(written)  # error-400, answer, escaped, stream
+    in_files = {name: _leaks(text, live) for name, text in written.items()}
+    assert not any(to_client.values()) and not any(in_files.values()), f"to the client: {to_client}; in files: {in_files}"
+    assert all("<redacted>" in text for text in written.values()), "the echoes were written, scrubbed"
+    for text in written.values():
+        json.loads(text)  # still valid JSON after scrubbing
+
+
+def test_the_scrubber_catches_each_spelling_and_leaves_short_cookies_and_other_text_alone():
+    import base64
+    import secrets
+    from urllib.parse import quote
+
+    from helpers.mock.scrub import Scrubber, cookie_values, set_cookie_values
+
+    key, cookie = secrets.token_hex(16), secrets.token_urlsafe(16)
+    scrub = Scrubber(key, cookie_values(f"theme=dark; sid={cookie}"))
+    for echo in (key, key.upper(), key[:5] + key[5:].upper(), quote(f"/{key}", safe=""), json.dumps(f'"{key}"'),
+                 base64.b64encode(key.encode()).decode(), base64.b64encode(f":{key}".encode()).decode(),
+                 base64.b64encode(f"{key}:".encode()).decode(), base64.urlsafe_b64encode(f"ab:{key}".encode()).decode(),
+                 cookie, cookie.upper(), base64.b64encode(cookie.encode()).decode()):
+        cleaned = scrub.text(f"before {echo} after")
+        assert key.lower() not in cleaned.lower() and cookie.lower() not in cleaned.lower(), echo
+        assert "<redacted>" in cleaned and cleaned.startswith("before ") and cleaned.endswith(" after"), echo
+    assert scrub.text("dark theme, 1 key") == "dark theme, 1 key", "a cookie value as short as 'dark' is left alone"
+    assert scrub.json({key: [key.upper()], "n": 1}) == {"<redacted>": ["<redacted>"], "n": 1}
+    assert set_cookie_values([f"session={cookie}; Path=/; HttpOnly", "a=b"]) == [cookie, "b"]
+    assert scrub.with_cookies(["x" * 12]).text("x" * 12) == "<redacted>"
+    assert Scrubber().text(key) == key
+
+
+def test_record_mode_never_forwards_the_clients_deployment_header_unless_one_is_mapped(tmp_path, echoing_live):
+    """The client names the replay server's deployment; the live endpoint has its own names (or routes by its traffic
+    rules): without a mapped live name, no azureml-model-deployment header goes upstream."""
+    live, managed = echoing_live, "Llama-3.2-3B-Instruct-managed"
+    settings = MockSettings(upstreams={DEPLOYMENT: (live.url, live.key), managed: (live.url, live.key)}, recordings_dir=tmp_path)
+    body = {"messages": [{"role": "user", "content": "plain"}], "stream": True}
+    with MockServer(settings) as proxy:
+        offline_name = proxy.replay.deployments[managed].azureml_deployment
+        for name, sent in ((DEPLOYMENT, "some-deployment"), (managed, offline_name)):
+            r = requests.post(proxy.endpoint(name) + "/chat/completions", json=body, timeout=10,
+                              headers={"api-key": DEMO_KEY, "azureml-model-deployment": sent})
+            assert r.status_code == 200, r.text[:300]
+            assert "azureml-model-deployment" not in live.received[-1], (name, live.received[-1])
+
+
+def test_record_mode_writes_a_stream_under_extra_parameters_drop_as_the_service_saw_it(tmp_path, echoing_live):
+    """Streamed too: the written body leaves out what ``drop`` dropped, so that replaying the same request hits."""
+    live, recorded = echoing_live, tmp_path / "recorded"
+    drop = {"api-key": DEMO_KEY, "extra-parameters": "drop"}
+    body = {"messages": [{"role": "user", "content": "plain"}], "stream": True, "best_of": 3}
+    with MockServer(MockSettings(upstreams={DEPLOYMENT: (live.url, live.key)}, recordings_dir=recorded)) as proxy:
+        r = requests.post(proxy.endpoint(DEPLOYMENT) + "/chat/completions", json=body, headers=drop, timeout=10)
+        assert r.status_code == 200 and r.text.endswith("data: [DONE]\n\n")
+    [path] = (recorded / DEPLOYMENT).glob("*.json")
+    assert json.loads(path.read_text(encoding="utf-8"))["request"]["body"] == {"messages": body["messages"], "stream": True}
+    with MockServer(recordings_dir=recorded) as replay:
+        r = requests.post(replay.endpoint(DEPLOYMENT) + "/chat/completions", json=body, headers=drop, timeout=10)
+    assert r.status_code == 200, r.text[:300]
+    assert r.headers["x-replay-recording"] == f"{DEPLOYMENT}/{path.stem}"

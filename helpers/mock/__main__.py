@@ -20,7 +20,8 @@ import uvicorn
 from ..config import ConfigError, load_settings, mask, read_dotenv
 from . import setting_checks
 from ..offline import offline_env
-from .app import DATA_DIR, DEMO_KEY, HTTP_PARSER, MockSettings, ReplayServer
+from .app import DATA_DIR, DEMO_KEY, MockSettings, ReplayServer
+from .connections import http_protocol
 from .deployments import DEFAULT_ENDPOINT_KIND, ENDPOINT_KINDS, client_env, deployments_for, load_deployments
 
 
@@ -53,6 +54,7 @@ _count = _checked(int, setting_checks.count, "a whole number")
 _port = _checked(int, setting_checks.port, "a port number")
 _share = _checked(float, setting_checks.share, "a number from 0 to 1")
 _duration = _checked(float, setting_checks.duration, "a number")
+_positive_count = _checked(int, setting_checks.positive_count, "a whole number")
 _positive_duration = _checked(float, lambda v: setting_checks.duration(v, zero_allowed=False), "a number")
 
 
@@ -65,6 +67,10 @@ def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--port", type=_port, default=8000, help="port on 127.0.0.1 (0 picks a free one; default 8000)")
     common.add_argument("--recordings", type=Path, default=DATA_DIR / "recordings", help="recordings folder (default data/recordings)")
+    common.add_argument("--head-timeout", type=_positive_duration, default=15.0, help="seconds a client has to send a "
+                        "request's head (line and headers) before its connection is closed (default 15)")
+    common.add_argument("--max-connections", type=_positive_count, default=None, help="open connections before a JSON 503 "
+                        "with Retry-After (default: below the open-file limit, ulimit -n)")
     common.add_argument("--log-requests", action="store_true", help="log each chat request and the recording that answered it "
                         "(a short summary: never headers, whole prompts or values of extra parameters)")
 
@@ -154,14 +160,15 @@ def settings_from_args(args: argparse.Namespace) -> MockSettings:
         if not upstreams:
             raise SystemExit("record: set AZURE_INFERENCE_ENDPOINT and AZURE_INFERENCE_CREDENTIAL to a live endpoint first.")
         return MockSettings(key=DEMO_KEY, recordings_dir=args.recordings, upstreams=upstreams,
-                            upstream_deployments=deployments, upstream_models=models, rpm=0, tpm=0, log_requests=True)
+                            upstream_deployments=deployments, upstream_models=models, rpm=0, tpm=0, log_requests=True,
+                            head_timeout_seconds=args.head_timeout, max_connections=args.max_connections)
     return MockSettings(
         key=os.environ.get("AZURE_INFERENCE_CREDENTIAL") or DEMO_KEY,
         recordings_dir=args.recordings,
         rpm=args.rpm, tpm=args.tpm, quota_window_seconds=args.quota_window, retry_after=not args.no_retry_after,
         fault_rate=args.fault_rate, fault_retry_after_seconds=args.fault_retry_after, fault_statuses=args.fault_statuses, latency_ms=args.latency_ms,
         replay_timing=args.replay_timing, cut_stream_after=args.cut_stream_after, seed=args.seed,
-        log_requests=args.log_requests,
+        log_requests=args.log_requests, head_timeout_seconds=args.head_timeout, max_connections=args.max_connections,
     )
 
 
@@ -178,7 +185,8 @@ def main(argv: list[str] | None = None) -> None:
         replay = ReplayServer(settings)
     except ValueError as exc:  # a recording that does not load: which file, and why
         raise SystemExit(f"Cannot start the replay server: {exc}") from None
-    config = uvicorn.Config(replay.app, host="127.0.0.1", port=args.port, log_level="warning", http=HTTP_PARSER)
+    config = uvicorn.Config(replay.app, host="127.0.0.1", port=args.port, log_level="warning",
+                            http=http_protocol(settings.head_timeout_seconds, settings.max_connections))
     server = uvicorn.Server(config)
     # Bind and listen before printing: the printed URLs carry the real port (with --port 0), and a
     # client that connects as soon as it reads them is queued instead of refused.

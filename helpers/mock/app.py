@@ -79,6 +79,8 @@ class MockSettings:
     seed: int | None = None
     max_body_bytes: int = MAX_BODY_BYTES
     body_timeout_seconds: float = 30.0  # a client that has not sent its whole body by then gets a 408
+    head_timeout_seconds: float = 15.0  # a connection whose request head is not whole by then is closed (connections.py)
+    max_connections: int | None = None  # past it, a JSON 503; None: below the open-file limit (connections.py)
     log_requests: bool = False
     upstreams: dict[str, tuple[str, str]] = field(default_factory=dict)  # record mode: name -> (url, key)
     # record mode, managed compute: name -> the live endpoint's deployment, sent upstream as azureml-model-deployment
@@ -95,6 +97,8 @@ class MockSettings:
             "fault_retry_after_seconds": setting_checks.duration, "latency_ms": setting_checks.duration,
             "max_body_bytes": setting_checks.positive_count,
             "body_timeout_seconds": lambda v: setting_checks.duration(v, zero_allowed=False),
+            "head_timeout_seconds": lambda v: setting_checks.duration(v, zero_allowed=False),
+            "max_connections": lambda v: v if v is None else setting_checks.positive_count(v),
         }
         for name, check in checks.items():
             try:
@@ -359,7 +363,7 @@ class ReplayServer:
         if self.settings.log_requests:  # a bounded summary: never a whole prompt, never an extra parameter's value
             log.warning("%s %s -> %s", request.method, request.url.path, rec.name if rec else f"no recording for {request_summary(checked)}")
         if rec is None:  # nothing to spend: awaiting here is safe
-            closest = await run_in_threadpool(self.store.closest, dep.name, checked)  # keep the event loop free
+            closest = await self.store.closest_async(dep.name, checked)  # cached; else one worker thread for all misses
             # The usual cause with 'make serve': a notebook fell back to this deployment because the variables of
             # the one it meant were not set. If that one has this very request, say which variables to set.
             recorded_for = set(await self._run(off_loop, self.store.deployments_with, checked))

@@ -1,7 +1,9 @@
 """Record mode: forward requests to a live endpoint and write each answer as a recording.
 
 Only the request *body* and the response status, body or stream are written. No request header is
-ever stored, and the upstream key is scrubbed from anything written, in case a service echoes it.
+ever stored. The live key and cookie values, in case a service echoes them (in any case, base64, URL-encoded or
+JSON-escaped: ``scrub.py``), are scrubbed from what is written and from what is relayed to the client, which holds
+only the demo key: bodies, stream lines and the headers passed back. ``Set-Cookie`` is neither relayed nor written.
 
 Answers that say something about the moment rather than the request (401/403, 429, 5xx) are passed
 back to the client but not written, and neither is a stream that broke off: replaying them later
@@ -31,12 +33,13 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from . import errors, rules
 from .recordings import Recording, RecordingStore, match_key
+from .scrub import Scrubber, cookie_values, set_cookie_values
 from .summary import last_message, message_text
 
 log = logging.getLogger("helpers.mock")
 
 FORWARDED_HEADERS = ("content-type", "accept", "extra-parameters", "azureml-model-deployment")
-# Upstream response headers passed back to the client (never written to a recording).
+# Upstream response headers passed back to the client, scrubbed (never written to a recording; never Set-Cookie).
 RETURNED_HEADERS = ("retry-after", "x-ms-error-code")
 
 
@@ -46,25 +49,23 @@ def worth_recording(status: int) -> bool:
     return status not in (401, 403, 404, 408, 429) and status < 500
 
 
-def _returned_headers(upstream: httpx.Response) -> dict[str, str]:
-    return {h: upstream.headers[h] for h in RETURNED_HEADERS if h in upstream.headers}
+def _returned_headers(upstream: httpx.Response, scrub: Scrubber) -> dict[str, str]:
+    return scrub.headers({h: upstream.headers[h] for h in RETURNED_HEADERS if h in upstream.headers})
 
 
-def _unreachable(url: str, exc: Exception) -> Response:
-    return errors.spec_error(502, "UpstreamUnreachable", f"Record mode could not reach the live endpoint {url}: {type(exc).__name__}: {exc}")
+def _unreachable(url: str, exc: Exception, scrub: Scrubber) -> Response:
+    return errors.spec_error(502, "UpstreamUnreachable", scrub.text(f"Record mode could not reach the live endpoint {url}: {type(exc).__name__}: {exc}"))
 
 
-def _non_json(url: str, upstream: httpx.Response, text: str, key: str) -> Response:
+def _non_json(url: str, upstream: httpx.Response, text: str, scrub: Scrubber) -> Response:
     """An answer that is not JSON, as a JSON error: the upstream's error status kept (a 429 stays a 429), else a 502."""
     status = upstream.status_code if upstream.status_code >= 400 else 502
-    preview = " ".join(text[:200].split())
-    if key:
-        preview = preview.replace(key, "<redacted>")
+    preview = " ".join(scrub.text(text[:400])[:200].split())  # scrubbed before it is cut: no half key left over
     ctype = upstream.headers.get("content-type") or "no content type"
-    response = errors.spec_error(status, "NonJsonAnswer", f"The live endpoint {url} answered HTTP {upstream.status_code} "
-                                 f"with {ctype}, not JSON (passed on, not recorded): {preview}")
+    response = errors.spec_error(status, "NonJsonAnswer", scrub.text(f"The live endpoint {url} answered HTTP {upstream.status_code} "
+                                 f"with {ctype}, not JSON (passed on, not recorded): {preview}"))
     if "retry-after" in upstream.headers:
-        response.headers["retry-after"] = upstream.headers["retry-after"]
+        response.headers["retry-after"] = scrub.text(upstream.headers["retry-after"])
     return response
 
 
@@ -88,7 +89,7 @@ class Recorder:
     async def aclose(self) -> None:
         await self.client.aclose()
 
-    def _upstream(self, request: Request, deployment: str, route_prefix: str | None = None) -> tuple[str, dict[str, str], str]:
+    def _upstream(self, request: Request, deployment: str, route_prefix: str | None = None) -> tuple[str, dict[str, str], Scrubber]:
         # route_prefix: the part of the path that stands for the live endpoint's URL (/<deployment>, /openai/v1, /models)
         base, key = self.upstreams[deployment]
         suffix = request.url.path[len(route_prefix or f"/{deployment}"):]
@@ -100,61 +101,73 @@ class Recorder:
         if deployment in self.deployments:
             headers["azureml-model-deployment"] = self.deployments[deployment]
         headers.update({"authorization": f"Bearer {key}", "api-key": key})
-        return url, headers, key
+        # What must not reach the client nor a file: the key, and the client's cookie values should they come back.
+        return url, headers, Scrubber(key, cookie_values(request.headers.get("cookie", "")))
+
+    @staticmethod
+    def _answered(scrub: Scrubber, upstream: httpx.Response) -> Scrubber:
+        """``scrub``, also scrubbing the cookie values the live endpoint set in its answer."""
+        return scrub.with_cookies(set_cookie_values(upstream.headers.get_list("set-cookie")))
 
     async def forward_info(self, request: Request, dep: Any) -> Response:
-        url, headers, _ = self._upstream(request, dep.name)
+        url, headers, scrub = self._upstream(request, dep.name)
         try:
             upstream = await self.client.get(url, headers=headers)
         except httpx.HTTPError as exc:
-            return _unreachable(url, exc)
-        return Response(upstream.content, status_code=upstream.status_code, media_type=upstream.headers.get("content-type"))
+            return _unreachable(url, exc, scrub)
+        scrub = self._answered(scrub, upstream)
+        try:
+            answer = json.loads(upstream.content)
+        except ValueError:
+            return _non_json(url, upstream, upstream.content.decode(errors="replace"), scrub)
+        return JSONResponse(scrub.json(answer), status_code=upstream.status_code, headers=_returned_headers(upstream, scrub))
 
     async def forward_chat(self, request: Request, dep: Any, body: dict[str, Any], route_prefix: str | None = None) -> Response:
         """Send ``body`` as it came; write it as replay will match it (extra parameters the header drops, dropped)."""
-        url, headers, key = self._upstream(request, dep.name, route_prefix)
+        url, headers, scrub = self._upstream(request, dep.name, route_prefix)
         recorded_body, _ = rules.apply_extra_parameters(body, request.headers.get("extra-parameters"))
         if not body.get("stream"):
             try:
                 upstream = await self.client.post(url, headers=headers, json=body)
             except httpx.HTTPError as exc:
-                return _unreachable(url, exc)
-            return self._json_answer(url, upstream, upstream.content, key, dep.name, recorded_body, request.url.path)
-        return await self._forward_stream(url, headers, key, dep.name, body, recorded_body, request.url.path)
+                return _unreachable(url, exc, scrub)
+            return self._json_answer(url, upstream, upstream.content, self._answered(scrub, upstream), dep.name, recorded_body, request.url.path)
+        return await self._forward_stream(url, headers, scrub, dep.name, body, recorded_body, request.url.path)
 
-    def _json_answer(self, url: str, upstream: httpx.Response, raw: bytes, key: str, deployment: str,
+    def _json_answer(self, url: str, upstream: httpx.Response, raw: bytes, scrub: Scrubber, deployment: str,
                      recorded_body: dict[str, Any], route: str) -> Response:
-        """A whole (not streamed) answer: passed on, and written if it is JSON and worth recording."""
+        """A whole (not streamed) answer: passed on, and written if it is JSON and worth recording (both scrubbed)."""
         try:
-            answer = json.loads(raw)
+            answer = scrub.json(json.loads(raw))
         except ValueError:  # JSONDecodeError and UnicodeDecodeError
             log.warning("%s: HTTP %s from the live endpoint is not JSON; not recorded", deployment, upstream.status_code)
-            return _non_json(url, upstream, raw.decode(errors="replace"), key)
-        self._keep(deployment, recorded_body, {"status": upstream.status_code, "body": answer}, key, route)
-        return JSONResponse(answer, status_code=upstream.status_code, headers=_returned_headers(upstream))
+            return _non_json(url, upstream, raw.decode(errors="replace"), scrub)
+        self._keep(deployment, recorded_body, {"status": upstream.status_code, "body": answer}, scrub, route)
+        return JSONResponse(answer, status_code=upstream.status_code, headers=_returned_headers(upstream, scrub))
 
-    def _keep(self, deployment: str, body: dict[str, Any], response: dict[str, Any], key: str, route: str) -> None:
+    def _keep(self, deployment: str, body: dict[str, Any], response: dict[str, Any], scrub: Scrubber, route: str) -> None:
         if worth_recording(response["status"]):
-            self._write(deployment, body, response, key, route)
+            self._write(deployment, body, response, scrub, route)
         else:
             log.warning("%s: HTTP %s from the live endpoint passed on, not recorded", deployment, response["status"])
 
-    async def _forward_stream(self, url: str, headers: dict[str, str], key: str, deployment: str, body: dict[str, Any],
+    async def _forward_stream(self, url: str, headers: dict[str, str], scrub: Scrubber, deployment: str, body: dict[str, Any],
                               recorded_body: dict[str, Any], route: str) -> Response:
         from .app import StreamCut
 
         try:
             upstream = await self.client.send(self.client.build_request("POST", url, headers=headers, json=body), stream=True)
         except httpx.HTTPError as exc:
-            return _unreachable(url, exc)
+            return _unreachable(url, exc, scrub)
+        scrub = self._answered(scrub, upstream)
         if upstream.status_code != 200 or "text/event-stream" not in upstream.headers.get("content-type", ""):
             try:
                 raw = await upstream.aread()
             except httpx.HTTPError as exc:
-                return _unreachable(url, exc)
+                return _unreachable(url, exc, scrub)
             finally:
                 await upstream.aclose()
-            return self._json_answer(url, upstream, raw, key, deployment, recorded_body, route)
+            return self._json_answer(url, upstream, raw, scrub, deployment, recorded_body, route)
 
         async def relay() -> AsyncIterator[bytes]:
             events: list[dict[str, Any]] = []
@@ -166,16 +179,20 @@ class Recorder:
                         continue
                     now = time.monotonic()
                     payload = line[5:].strip()
-                    yield f"data: {payload}\n\n".encode()  # relayed as it came, recordable or not
                     if payload == "[DONE]":
                         done = True
                         data: Any = payload
                     else:
                         try:
-                            data = json.loads(payload)
+                            parsed = json.loads(payload)
                         except ValueError:
                             malformed += 1
+                            yield f"data: {scrub.text(payload)}\n\n".encode()  # relayed (scrubbed), not recordable
                             continue
+                        data = scrub.json(parsed)
+                        if data != parsed:  # an echo: the scrubbed chunk instead of the line as it came
+                            payload = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+                    yield f"data: {payload}\n\n".encode()  # relayed as it came, unless scrubbed
                     events.append({"delay_ms": round((now - last) * 1000, 1), "data": data})
                     last = now
             except httpx.HTTPError as exc:
@@ -186,14 +203,14 @@ class Recorder:
                 await upstream.aclose()
             # Only a whole, well-formed stream is written (a client that hangs up early never gets here).
             if done and not malformed:
-                self._write(deployment, recorded_body, {"status": 200, "stream": events}, key, route)
+                self._write(deployment, recorded_body, {"status": 200, "stream": events}, scrub, route)
             else:
                 problem = f"{malformed} data line(s) not JSON" if malformed else "no closing data: [DONE]"
                 log.warning("%s: the live stream ended with %s; not recorded", deployment, problem)
 
-        return StreamingResponse(relay(), media_type="text/event-stream", headers=_returned_headers(upstream))
+        return StreamingResponse(relay(), media_type="text/event-stream", headers=_returned_headers(upstream, scrub))
 
-    def _write(self, deployment: str, body: dict[str, Any], response: dict[str, Any], key: str, route: str) -> Path:
+    def _write(self, deployment: str, body: dict[str, Any], response: dict[str, Any], scrub: Scrubber, route: str) -> Path:
         model = None
         answer = response.get("body")
         if isinstance(answer, dict):
@@ -211,12 +228,15 @@ class Recorder:
             "request": {"body": body},
             "response": response,
         }
-        text = json.dumps(record, indent=2, ensure_ascii=False)
-        if key and key in text:
-            text = text.replace(key, "<redacted>")
+        # The same scrubbing as for what is relayed, on the whole text (the request body included); what is kept in
+        # memory is what the file holds, so replay answers the same before and after a restart.
+        written = scrub.json(record)
+        text = scrub.text(json.dumps(written, indent=2, ensure_ascii=False))
+        saved = json.loads(text)
         folder = self.recordings_dir / deployment
         folder.mkdir(parents=True, exist_ok=True)
-        path = folder / recording_filename(body)
+        path = folder / recording_filename(saved["request"]["body"])
         path.write_text(text + "\n", encoding="utf-8")
-        self.store.add(Recording(path, deployment, body, response["status"], response.get("body"), response.get("stream"), {}, record["provenance"]))
+        self.store.add(Recording(path, deployment, saved["request"]["body"], response["status"], saved["response"].get("body"),
+                                 saved["response"].get("stream"), {}, saved["provenance"]))
         return path

@@ -16,8 +16,11 @@ Matching ignores what the service ignores. Two requests match when their *match 
 from __future__ import annotations
 
 import difflib
+import hashlib
 import json
 import math
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -180,6 +183,8 @@ def _is_event(event: Any) -> bool:
 
 
 SIMILARITY_WINDOW = 1000
+# The closest-recording search of the last misses, by match key: a client retrying the same miss costs a lookup.
+CLOSEST_CACHE_SIZE = 256
 
 
 def _window(key: str) -> str:
@@ -199,6 +204,11 @@ class RecordingStore:
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
         self._index: dict[tuple[str, str], Recording] = {}
+        # (deployment, sha256 of the match key, limit) -> the closest recordings' names (see closest)
+        self._closest_cache: OrderedDict[tuple[str, str, int], list[str]] = OrderedDict()
+        self._closest_lock = threading.Lock()
+        self._generation = 0  # counts changes to the recordings, so that a search that overlapped one is not kept
+        self._closest_limiter: Any = None  # one worker thread for every miss, created on first use
         self.reload()
 
     def reload(self) -> None:
@@ -210,12 +220,19 @@ class RecordingStore:
                 if key not in index or _precedence(rec) >= _precedence(index[key]):
                     index[key] = rec
         self._index = index
+        self._forget_closest()
 
     def __len__(self) -> int:
         return len(self._index)
 
     def add(self, rec: Recording) -> None:
         self._index[(rec.deployment, match_key(rec.request_body))] = rec
+        self._forget_closest()  # a new recording may be closer to a cached miss
+
+    def _forget_closest(self) -> None:
+        with self._closest_lock:
+            self._generation += 1
+            self._closest_cache.clear()
 
     def find(self, deployment: str, body: dict[str, Any]) -> Recording | None:
         return self._index.get((deployment, match_key(body)))
@@ -225,16 +242,43 @@ class RecordingStore:
         key = match_key(body)
         return [dep for (dep, other_key) in list(self._index) if other_key == key]  # a copy: record mode adds meanwhile
 
+    async def closest_async(self, deployment: str, body: dict[str, Any], limit: int = 3) -> list[str]:
+        """``closest``, for the server's miss path, in a worker thread so that the event loop stays free: one thread
+        for all misses, which queue for it. (With Starlette's ``run_in_threadpool``, anyio's default limiter of 40
+        threads, a burst of misses grew 40 threads and their memory.)"""
+        import anyio.to_thread  # here: the recordings module is also used without a server
+
+        if self._closest_limiter is None:
+            self._closest_limiter = anyio.CapacityLimiter(1)
+        return await anyio.to_thread.run_sync(self.closest, deployment, body, limit, limiter=self._closest_limiter)
+
     def closest(self, deployment: str, body: dict[str, Any], limit: int = 3) -> list[str]:
         """Names of the recordings whose match keys look most like this request's.
 
         Keys are compared by their first and last ``SIMILARITY_WINDOW`` characters only: difflib is
-        quadratic, and a long prompt must get its 404 in milliseconds, not minutes.
+        quadratic, and a long prompt must get its 404 in milliseconds, not minutes. The answers for the last
+        ``CLOSEST_CACHE_SIZE`` match keys are kept (a client retrying the same miss costs a lookup), until a
+        recording is added or the recordings are reloaded.
         """
+        cache_key = (deployment, hashlib.sha256(match_key(body).encode()).hexdigest(), limit)
+        with self._closest_lock:
+            if cache_key in self._closest_cache:
+                self._closest_cache.move_to_end(cache_key)
+                return list(self._closest_cache[cache_key])
+            generation = self._generation
+        names = self._closest_now(deployment, body, limit)
+        with self._closest_lock:
+            if generation == self._generation:  # not if a recording came meanwhile: it may be closer
+                self._closest_cache[cache_key] = names
+                while len(self._closest_cache) > CLOSEST_CACHE_SIZE:
+                    self._closest_cache.popitem(last=False)
+        return list(names)
+
+    def _closest_now(self, deployment: str, body: dict[str, Any], limit: int) -> list[str]:
         key = _window(match_key(body))
         candidates = [(_window(other_key), rec) for (dep, other_key), rec in list(self._index.items()) if dep == deployment]
-        # quick_ratio is a cheap upper bound; compute the real ratio for the best few only.
+        # quick_ratio is a cheap upper bound; compute the real ratio (most of the work) for the best few only.
         candidates.sort(key=lambda kr: difflib.SequenceMatcher(None, key, kr[0]).quick_ratio(), reverse=True)
-        best = candidates[: limit * 4]
+        best = candidates[: limit * 2]
         best.sort(key=lambda kr: difflib.SequenceMatcher(None, key, kr[0], autojunk=False).ratio(), reverse=True)
         return [rec.name for _, rec in best[:limit]]
