@@ -370,3 +370,84 @@ def test_stand_in_token_is_refused_by_a_serverless_deployment(mock_server, path)
     with pytest.raises(Exception) as caught:
         SEND[path](s)
     assert helpers.service_error(caught.value).kind == "unauthorized"
+
+
+# -- the Foundry resource's two endpoints (openai-v1, foundry-models) -------------------------------------
+
+TODAY = "Llama-3.3-70B-Instruct"
+RESOURCE_KINDS = ("openai-v1", "foundry-models")
+
+
+def resource_settings(server: MockServer, kind: str, **kwargs: Any) -> helpers.Settings:
+    endpoint = server.openai_v1_endpoint if kind == "openai-v1" else server.models_endpoint
+    return helpers.Settings(endpoint=endpoint, credential=kwargs.pop("credential", server.settings.key), model=TODAY, kind=kind, **kwargs)
+
+
+def _on_resource(path: str, s: helpers.Settings) -> dict[str, Any]:
+    """Raw HTTP names the deployment in the body itself; the libraries take it from the factory's settings."""
+    return {"model": s.model} if path.split()[0] in ("requests", "httpx") else {}
+
+
+@pytest.mark.parametrize("kind", RESOURCE_KINDS)
+@pytest.mark.parametrize("path", SEND)
+def test_basic_call_through_each_factory_on_the_resource(mock_server, path, kind, capsys):
+    s = resource_settings(mock_server, kind)
+    result = SEND[path](s, **_on_resource(path, s))
+    assert answer_text(result) == documented_answer()
+    assert helpers.usage_of(result) == helpers.Usage(19, 72, 91)
+    out = capsys.readouterr().out  # a library that cannot use this kind says so in one line, and uses the other one
+    moved = {("azure-ai-inference", "openai-v1"): ("azure-ai-inference", "foundry-models", mock_server.models_endpoint),
+             ("langchain", "foundry-models"): ("ChatOpenAI", "openai-v1", mock_server.openai_v1_endpoint)}.get((path, kind))
+    assert out == ("" if moved is None else
+                   f"{moved[0]} cannot use the {kind} endpoint: using the same resource's {moved[1]} endpoint, {moved[2]}\n")
+
+
+@pytest.mark.parametrize("kind", RESOURCE_KINDS)
+@pytest.mark.parametrize("path", ASEND)
+def test_basic_async_call_through_each_factory_on_the_resource(mock_server, path, kind):
+    s = resource_settings(mock_server, kind)
+    result = asyncio.run(ASEND[path](s, **_on_resource(path, s)))
+    assert answer_text(result) == documented_answer()
+
+
+def test_urls_per_endpoint_kind(mock_server):
+    v1, models = resource_settings(mock_server, "openai-v1"), resource_settings(mock_server, "foundry-models")
+    serverless, managed = key_settings(mock_server), managed_settings(mock_server)
+    assert helpers.openai_base_url(v1) == mock_server.openai_v1_endpoint
+    assert helpers.openai_base_url(models) == mock_server.models_endpoint
+    assert helpers.openai_base_url(serverless) == f"{mock_server.endpoint(DEPLOYMENT)}/v1"
+    assert helpers.openai_base_url(managed) == f"{mock_server.endpoint(MANAGED)}/v1"
+    assert helpers.rest_url(v1) == f"{mock_server.openai_v1_endpoint}/chat/completions"  # no api-version on v1
+    assert helpers.rest_url(models) == f"{mock_server.models_endpoint}/chat/completions?api-version=2024-05-01-preview"
+    assert helpers.rest_url(serverless) == f"{mock_server.endpoint(DEPLOYMENT)}/chat/completions?api-version=2024-05-01-preview"
+    assert helpers.openai_client(models)._custom_query == {"api-version": "2024-05-01-preview"}
+    assert not helpers.openai_client(v1)._custom_query
+    # LiteLLM posts to <api_base>/chat/completions and adds no api-version by itself: /models gets one
+    assert helpers.litellm_params(models) == {"model": f"azure_ai/{TODAY}", "api_base": mock_server.models_endpoint,
+                                              "api_version": "2024-05-01-preview", "api_key": mock_server.settings.key}
+    assert helpers.litellm_params(v1) == {"model": f"azure_ai/{TODAY}", "api_base": mock_server.openai_v1_endpoint,
+                                          "api_key": mock_server.settings.key}
+
+
+@pytest.mark.parametrize("kind, scope", [("openai-v1", "https://ai.azure.com/.default"),
+                                         ("foundry-models", "https://cognitiveservices.azure.com/.default")])
+def test_live_entra_on_the_resource_asks_for_its_kinds_scope(monkeypatch, kind, scope, capsys):
+    """DefaultAzureCredential (never called here) behind a token provider for the kind's scope; the Azure AI Inference
+    SDK, moved to /models, asks for the /models scope."""
+    import azure.identity
+
+    asked = []
+    monkeypatch.setattr(azure.identity, "get_bearer_token_provider", lambda credential, *scopes: asked.append(scopes) or (lambda: "t"))
+    endpoint = {"openai-v1": "https://scope-test.openai.azure.com/openai/v1",
+                "foundry-models": "https://scope-test.services.ai.azure.com/models"}[kind]
+    s = helpers.Settings(endpoint=endpoint, auth="entra", model=TODAY, kind=kind)
+    helpers.auth.bearer_token_provider.cache_clear()
+    try:
+        helpers.openai_client(s)
+        assert asked == [(scope,)]
+    finally:
+        helpers.auth.bearer_token_provider.cache_clear()
+    client = helpers.azure_client(s)
+    assert client._config.credential_scopes == ["https://cognitiveservices.azure.com/.default"]
+    assert client._config.endpoint == "https://scope-test.services.ai.azure.com/models"
+    capsys.readouterr()
