@@ -54,7 +54,8 @@ def show_usage(obj: Any) -> Usage | None:
 
 def answered_by(source: Any) -> str:
     """Where an answer came from: the replay server names its recording and that recording's provenance in two
-    headers (``x-replay-recording``, ``x-replay-provenance``); a live endpoint sends neither.
+    headers (``x-replay-recording``, ``x-replay-provenance``), and labels what it answers by itself (an error from
+    its copy of the service's rules) ``x-replay-provenance: replay-server``; a live endpoint sends neither.
 
     ``source`` is anything holding the HTTP response headers: a headers mapping, an object with ``.headers`` (a
     ``requests``/``httpx`` response, the OpenAI SDK's ``with_raw_response``), or a LangChain message whose
@@ -66,6 +67,9 @@ def answered_by(source: Any) -> str:
     elif hasattr(source, "headers"):
         headers = source.headers
     recording = headers.get("x-replay-recording") if headers is not None else None
+    provenance = headers.get("x-replay-provenance") if headers is not None else None
     if recording is None:
+        if provenance == "replay-server":
+            return "answered by the replay server itself (its copy of the service's rules; no recording)"
         return "answered by a live endpoint"
-    return f"replayed from {recording} ({headers.get('x-replay-provenance')})"
+    return f"replayed from {recording} ({provenance})"

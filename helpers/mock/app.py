@@ -29,11 +29,13 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.middleware import Middleware
 from starlette.routing import Route
 
 from ..constants import DEMO_KEY, ENTRA_SCOPES, STAND_IN_ENTRA_TOKEN  # DEMO_KEY re-exported: helpers.mock.DEMO_KEY
 from . import endpoints, errors, rules, setting_checks
 from .deployments import DATA_DIR, Deployment, client_env, deployment_prefixes, load_deployments  # noqa: F401 (re-exported)
+from .provenance import LabelOwnAnswers
 from .quota import Faults, Quota
 from .recordings import Recording, RecordingStore
 from .summary import request_summary
@@ -162,6 +164,7 @@ class ReplayServer:
                 Route("/{deployment}/v1/chat/completions", self.chat, methods=["POST"]),
             ],
             lifespan=self._lifespan,
+            middleware=[Middleware(LabelOwnAnswers)],  # x-replay-provenance: replay-server on its own answers
         )
         # No 307 to the path without its trailing slash: like any other unknown path, it gets the JSON 404.
         self.app.router.redirect_slashes = False
