@@ -11,6 +11,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 NODE_STAMP := $(VENV)/.node-installed
+# IPython kernels of the .venv load helpers.autostart: a notebook opened in any Jupyter runs offline (helpers/autostart.py)
+KERNEL_CONFIG := $(VENV)/etc/ipython/ipython_kernel_config.py
 
 # "yes" when Node.js 20.12+ and npm are on PATH; then the JavaScript notebook's packages and kernel are set up.
 NODE_OK := $(shell node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a === 20 && b >= 12) ? 0 : 1)' 2>/dev/null && command -v npm >/dev/null 2>&1 && echo yes)
@@ -23,21 +25,21 @@ help:
 	@sed -n 's/^## //p' $(firstword $(MAKEFILE_LIST))
 
 ## setup: install everything the other targets need (Python and Node packages, the JavaScript kernel); afterwards run, test and lab work offline
-setup: check-python check-curl $(STAMP) $(NODE_SETUP)
+setup: check-python check-curl $(STAMP) $(KERNEL_CONFIG) $(NODE_SETUP)
 	@echo "Set up. make run, make test and make lab need no network from here on."
 
 ## run: execute every notebook (offline against the replay server unless AZURE_INFERENCE_ENDPOINT is set, in the environment or .env)
-run: check-python check-curl $(STAMP) $(NODE_SETUP)
+run: check-python check-curl $(STAMP) $(KERNEL_CONFIG) $(NODE_SETUP)
 	$(BIN)/python scripts/run_notebooks.py
 
 ## test: the whole test suite: every notebook under nbval (slowest first), and the unit and client tests, on both cores
-test: check-python check-curl $(STAMP) $(NODE_SETUP)
+test: check-python check-curl $(STAMP) $(KERNEL_CONFIG) $(NODE_SETUP)
 	@# The secret scan reads every commit (tests/test_no_secrets.py): a shallow clone fetches its history first.
 	@if [ "$$(git rev-parse --is-shallow-repository 2>/dev/null)" = "true" ]; then git fetch --quiet --unshallow || true; fi
 	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 ## lab: JupyterLab with the replay server behind it (port 8000; make lab PORT=8001 for another) and the kernels' environment set; options for Jupyter in ARGS, e.g. make lab ARGS="--no-browser --ip 0.0.0.0"
-lab: check-python check-curl $(STAMP) $(NODE_SETUP)
+lab: check-python check-curl $(STAMP) $(KERNEL_CONFIG) $(NODE_SETUP)
 	$(BIN)/python scripts/lab.py --replay-port $(PORT) $(ARGS)
 
 ## serve: the replay server alone, in the foreground, on port 8000 or PORT=... (prints one endpoint line per deployment)
@@ -62,6 +64,10 @@ $(STAMP): requirements.txt constraints.txt pyproject.toml | check-python
 	@echo "Installing the pinned Python packages into $(VENV) (about 900 MB; a few minutes on a fast connection)"
 	$(BIN)/pip install --progress-bar on -r requirements.txt
 	touch $(STAMP)
+
+$(KERNEL_CONFIG): etc/ipython/ipython_kernel_config.py | $(STAMP)
+	mkdir -p $(dir $@)
+	cp $< $@
 
 # The packages pinned in package-lock.json, and the "jslab" kernelspec in the .venv. Order-only on the .venv: a
 # change to the Python requirements does not make npm download everything again.

@@ -242,7 +242,10 @@ def optional_settings(prefix: str) -> Settings | None:
     ``ConfigError`` as usual, rather than passing for "not configured"."""
     read_dotenv()
     if not os.environ.get(f"{prefix}_ENDPOINT", "").strip():
-        return None
+        from .autostart import start_if_unconfigured  # nothing configured at all: the bundled replay server
+
+        if not start_if_unconfigured(prefix, required=False) or not os.environ.get(f"{prefix}_ENDPOINT", "").strip():
+            return None
     return load_settings(prefix, dotenv=False)
 
 
@@ -256,6 +259,10 @@ def load_settings(prefix: str = "AZURE_INFERENCE", dotenv: bool = True) -> Setti
     """Read ``PREFIX_*`` variables (and ``.env``) into ``Settings``, or raise ``ConfigError``."""
     if dotenv:
         read_dotenv()
+    if not os.environ.get(f"{prefix}_ENDPOINT", "").strip():
+        from .autostart import start_if_unconfigured  # nothing configured at all: the bundled replay server
+
+        start_if_unconfigured(prefix)
     endpoint = _check_endpoint(prefix, _read(prefix, "ENDPOINT").rstrip("/"))
     deployment = os.environ.get(f"{prefix}_DEPLOYMENT", "").strip()
     kind = os.environ.get(f"{prefix}_ENDPOINT_KIND", "").strip().lower() or endpoint_kind(endpoint, deployment)
