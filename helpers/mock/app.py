@@ -35,6 +35,7 @@ from starlette.routing import Route
 from ..constants import DEMO_KEY, ENTRA_SCOPES, STAND_IN_ENTRA_TOKEN  # DEMO_KEY re-exported: helpers.mock.DEMO_KEY
 from . import endpoints, errors, rules, setting_checks
 from .deployments import DATA_DIR, Deployment, client_env, deployment_prefixes, load_deployments  # noqa: F401 (re-exported)
+from .misses import explain_miss
 from .provenance import LabelOwnAnswers
 from .quota import Faults, Quota
 from .recordings import Recording, RecordingStore
@@ -383,13 +384,8 @@ class ReplayServer:
                 + ("" if "today" in other.setups else " --endpoint-kind serverless") + "' prints)."
                 for other in elsewhere[:1]
             )
-            return errors.spec_error(
-                404, "RecordingNotFound",
-                "The replay server has no recording for this request (messages, stream flag and generation "
-                f"parameters). Closest recordings: {', '.join(closest) or 'none'}.{hint} Record one against a live "
-                "endpoint (see README, 'Recording against a live endpoint'), or send one of the recorded requests.",
-                closest=closest,
-            )
+            return errors.spec_error(404, "RecordingNotFound", explain_miss(self.store, dep.name, checked, closest) + hint,
+                                     closest=closest)
         self.quota.spend(dep.name, rec.total_tokens)
         return self._replay(rec)
 

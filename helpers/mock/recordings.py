@@ -237,6 +237,14 @@ class RecordingStore:
     def find(self, deployment: str, body: dict[str, Any]) -> Recording | None:
         return self._index.get((deployment, match_key(body)))
 
+    def of(self, deployment: str) -> list[Recording]:
+        """The recordings of one deployment, in file-name order."""
+        return sorted((rec for (dep, _), rec in list(self._index.items()) if dep == deployment), key=lambda r: r.name)
+
+    def named(self, name: str) -> Recording | None:
+        """The recording called ``<deployment>/<file stem>`` (``Recording.name``), if it is loaded."""
+        return next((rec for rec in list(self._index.values()) if rec.name == name), None)
+
     def deployments_with(self, body: dict[str, Any]) -> list[str]:
         """The deployments that have a recording of this very request."""
         key = match_key(body)
