@@ -24,7 +24,7 @@ def _miss(mock_server, **body):
 def test_an_own_question_is_named_and_the_recorded_questions_are_listed(mock_server):
     message = _miss(mock_server, messages=[SYSTEM, {"role": "user", "content": "What is the capital of Australia?"}])
     assert "the question: 'What is the capital of Australia?' instead of 'How many languages are in the world?'" in message
-    assert "Questions recorded for Llama-3.3-70B-Instruct: 'How many languages are in the world?'" in message
+    assert "The questions on Llama-3.3-70B-Instruct: 'How many languages are in the world?'" in message
     assert "data/recordings" not in message and ".json" not in message  # questions, not file names
 
 

@@ -83,6 +83,6 @@ def explain_miss(store: RecordingStore, deployment: str, body: dict[str, Any], c
     questions = recorded_questions(store.of(deployment))
     if questions:
         listed = " | ".join(_short(q) for q in questions)
-        parts.append(f"Offline, only recorded requests have answers. Questions recorded for {deployment}: {listed}.")
+        parts.append(f"Offline, only recorded requests have answers. The questions on {deployment}: {listed}.")
     parts.append("Against a live endpoint any question works (README, 'Offline or live').")
     return " ".join(parts)
