@@ -96,6 +96,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--replay-timing", action="store_true", help="stream chunks at the gaps they were recorded with")
     serve.add_argument("--cut-stream-after", type=_count, default=0, help="drop the connection after N chunks of every stream (0 = never)")
     serve.add_argument("--seed", type=int, default=None, help="seed for fault injection, for repeatable runs")
+    serve.add_argument("--local-model", action=argparse.BooleanOptionalAction, default=False,
+                       help="answer a chat request that matches no recording with a small model on this computer "
+                       "(SmolLM2-135M-Instruct, never Llama; labelled x-replay-provenance: local-model) instead of a 404; "
+                       "make setup installs it (default: off; make lab turns it on)")
 
     sub.add_parser(
         "record", parents=[common], help="proxy to live endpoints and record", formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -169,6 +173,7 @@ def settings_from_args(args: argparse.Namespace) -> MockSettings:
         fault_rate=args.fault_rate, fault_retry_after_seconds=args.fault_retry_after, fault_statuses=args.fault_statuses, latency_ms=args.latency_ms,
         replay_timing=args.replay_timing, cut_stream_after=args.cut_stream_after, seed=args.seed,
         log_requests=args.log_requests, head_timeout_seconds=args.head_timeout, max_connections=args.max_connections,
+        local_model=args.local_model,
     )
 
 
@@ -208,6 +213,9 @@ def main(argv: list[str] | None = None) -> None:
           "prints them as .env lines (make run and make lab set them for you)", file=sys.stderr, flush=True)
     mode = "recording through to live endpoints" if settings.upstreams else f"{len(replay.store)} recordings"
     print(f"replay server on 127.0.0.1:{port}, {mode}; Ctrl+C stops it", file=sys.stderr, flush=True)
+    if settings.local_model:
+        print("requests no recording matches are answered by a small local stand-in model (SmolLM2-135M-Instruct on this "
+              "computer, not Llama on Azure), labelled x-replay-provenance: local-model", file=sys.stderr, flush=True)
     if settings.key != DEMO_KEY:  # an exported key is easy to forget: say which one clients must send (masked)
         print(f"accepting the key from AZURE_INFERENCE_CREDENTIAL ({mask(settings.key)}), not the demo key",
               file=sys.stderr, flush=True)

@@ -90,6 +90,10 @@ class MockSettings:
     upstream_deployments: dict[str, str] = field(default_factory=dict)
     # record mode, Foundry resource: name -> the live resource's deployment name, sent upstream as the body's model
     upstream_models: dict[str, str] = field(default_factory=dict)
+    # serve --local-model (make lab): a small model on this computer answers what no recording matches, labelled as
+    # such (local_model.py); off by default, so that tests and nbval stay strict. None: <venv>/local-model/<file>.
+    local_model: bool = False
+    local_model_path: Path | None = None
 
     def __post_init__(self) -> None:
         """Refuse values that would break every request (see ``setting_checks``), naming the setting."""
@@ -153,6 +157,14 @@ class ReplayServer:
             from .proxy import Recorder  # only record mode needs an HTTP client
 
             self.recorder = Recorder(s.upstreams, s.recordings_dir, self.store, s.upstream_deployments)
+        self.local_model = None
+        if s.local_model:
+            from . import local_model  # loads no model: that happens on the first request it answers
+
+            reason = local_model.unavailable_reason(s.local_model_path)
+            if reason:
+                raise ValueError(f"the local stand-in model cannot run: {reason}")
+            self.local_model = local_model.LocalModel(s.local_model_path)
         self.app = Starlette(
             routes=[
                 # The resource's routes first: /models/info would otherwise be a deployment named "models".
@@ -180,6 +192,8 @@ class ReplayServer:
         yield
         if self.recorder:
             await self.recorder.aclose()
+        if self.local_model:
+            self.local_model.close()
 
     # -- routing errors, in the service's JSON shape ---------------------------------------
     async def _not_found(self, request: Request, exc: Exception) -> Response:
@@ -367,6 +381,8 @@ class ReplayServer:
         if self.settings.log_requests:  # a bounded summary: never a whole prompt, never an extra parameter's value
             log.warning("%s %s -> %s", request.method, request.url.path, rec.name if rec else f"no recording for {request_summary(checked)}")
         if rec is None:  # nothing to spend: awaiting here is safe
+            if self.local_model is not None:  # serve --local-model: a small local model answers, labelled as such
+                return await self._local_answer(dep, checked)
             closest = await self.store.closest_async(dep.name, checked)  # cached; else one worker thread for all misses
             # The usual cause with 'make serve': a notebook fell back to this deployment because the variables of
             # the one it meant were not set. If that one has this very request, say which variables to set.
@@ -388,6 +404,23 @@ class ReplayServer:
                                      closest=closest)
         self.quota.spend(dep.name, rec.total_tokens)
         return self._replay(rec)
+
+    async def _local_answer(self, dep: Deployment, body: dict[str, Any]) -> Response:
+        """The local stand-in model's answer (``local_model.py``), after the rules and quota; its tokens count too."""
+        from .local_model import HEADERS, LocalModelError
+
+        def spend(tokens: int) -> None:
+            self.quota.spend(dep.name, tokens)
+
+        try:
+            if body.get("stream"):
+                events = await self.local_model.open_stream(body, spend)
+                return StreamingResponse(events, media_type="text/event-stream", headers=HEADERS)
+            answer = await self.local_model.acomplete(body)
+        except LocalModelError as exc:
+            return errors.spec_error(exc.status, exc.code, exc.message)
+        spend(answer["usage"]["total_tokens"])
+        return JSONResponse(answer, headers=HEADERS)
 
     def _injected(self, status: int) -> Response:
         if status == 429:
