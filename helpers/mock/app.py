@@ -417,8 +417,10 @@ class ReplayServer:
                 events = await self.local_model.open_stream(body, spend)
                 return StreamingResponse(events, media_type="text/event-stream", headers=HEADERS)
             answer = await self.local_model.acomplete(body)
-        except LocalModelError as exc:
-            return errors.spec_error(exc.status, exc.code, exc.message)
+        except LocalModelError as exc:  # the local model's refusal (a prompt longer than its context), labelled as its
+            refusal = errors.spec_error(exc.status, exc.code, exc.message)
+            refusal.headers.update(HEADERS)
+            return refusal
         spend(answer["usage"]["total_tokens"])
         return JSONResponse(answer, headers=HEADERS)
 
