@@ -46,7 +46,8 @@ MANAGED = "Llama-3.2-3B-Instruct-managed"
 MESSAGES = [{"role": "system", "content": "You are a helpful assistant."}, {"role": "user", "content": "How many languages are in the world?"}]
 AUTH = {"Authorization": f"Bearer {DEMO_KEY}"}
 STAND_IN = {"Authorization": f"Bearer {STAND_IN_ENTRA_TOKEN}"}
-WRONG = {"Authorization": "Bearer wrong-key-wrong-key-wrong-key-00"}
+WRONG_KEY = "wrong-key-wrong-key-wrong-key-00"  # tests/test_no_secrets.py allows it in this file
+WRONG = {"Authorization": f"Bearer {WRONG_KEY}"}
 RESOURCE_KINDS = ("openai-v1", "foundry-models")
 SCOUT_ONLY = json.loads((RECORDINGS / SCOUT / "throughput-say-number-001.json").read_text())["request"]["body"]
 IMAGE_URL = "https://example.com/a.png"
@@ -259,7 +260,7 @@ def test_litellm_azure_ai_on_the_v1_endpoint(mock_server):
         assert caught.value.status_code == 404
         assert json.dumps(expected_404("openai-v1", name), separators=(",", ":")) in str(caught.value)
     with pytest.raises(litellm.AuthenticationError) as caught:
-        _litellm(mock_server, TODAY, key="wrong-key-wrong-key-wrong-key-00")
+        _litellm(mock_server, TODAY, key=WRONG_KEY)
     assert caught.value.status_code == 401
     # helpers.litellm_params builds the same call from the settings
     params = helpers.litellm_params(resource_settings(mock_server, "openai-v1"))
@@ -327,7 +328,7 @@ def test_any_other_api_version_is_a_400_naming_the_supported_ones(mock_server, k
 def test_a_wrong_or_missing_key_is_a_401_on_every_kind(mock_server, kind):
     url, body, headers, _ = _chat_target(mock_server, kind)
     get_url, get_params = _get_target(mock_server, kind)
-    for auth in (WRONG, {"api-key": "wrong-key-wrong-key-wrong-key-00"}, {"Authorization": ""}):
+    for auth in (WRONG, {"api-key": WRONG_KEY}, {"Authorization": ""}):
         for r in (HTTP.post(url, json=body, headers={**headers, **auth}, timeout=10),
                   HTTP.get(get_url, params=get_params, headers=auth, timeout=10)):
             assert r.status_code == 401 and r.json()["error"]["code"] == "Unauthorized", (kind, auth)

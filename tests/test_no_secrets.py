@@ -62,7 +62,7 @@ ALLOWED_FAKES: dict[str, tuple[str, ...]] = {
     "wrong-key-for-the-local-mock-000": ("tests/test_helpers_errors.py",),
     # In an api-key header today; commit 6d499b9 also sent it as a bearer value, which bcf2e3f replaced with a
     # placeholder. Allowed in this one file, so the history scan passes that commit and nothing else.
-    WRONG_KEY_IN_A_401_TEST: ("tests/test_mock_protocol.py",),
+    WRONG_KEY_IN_A_401_TEST: ("tests/test_mock_protocol.py", "tests/test_mock_endpoint_kinds.py"),
     # Commit 6d499b9 only: notebook 02 showed a 401 with this made-up bearer value (a placeholder since bcf2e3f).
     "this-is-not-the-right-key-000": ("notebooks/02_rest_requests_httpx_curl.ipynb",),
     # The alphabet and five digits: a 32-character stand-in key for the config, notebook-runner and lab tests.
@@ -74,6 +74,10 @@ ALLOWED_FAKES: dict[str, tuple[str, ...]] = {
     # The right and a wrong key in test_the_request_log_names_no_credential below.
     "a-key-only-this-test-uses-0123456": ("tests/test_no_secrets.py",),
     "a-wrong-key-0000000000000000000": ("tests/test_no_secrets.py",),
+    # A live-looking made-up key: with it set, the helpers must not start the replay server (commit 0d60e12).
+    "k3y-0f-a-live-setup-1234": ("tests/test_autostart.py",),
+    # Notebook 06's example of a second resource's key, made up and saying so (commit b2e0b7d).
+    "not-a-real-key-1234": ("notebooks/06_javascript_rest.ipynb",),
 }
 
 
