@@ -84,5 +84,6 @@ def explain_miss(store: RecordingStore, deployment: str, body: dict[str, Any], c
     if questions:
         listed = " | ".join(_short(q) for q in questions)
         parts.append(f"Offline, only recorded requests have answers. The questions on {deployment}: {listed}.")
-    parts.append("Against a live endpoint any question works (README, 'Offline or live').")
+    parts.append("Under make lab (python -m helpers.mock serve --local-model) a small local stand-in model answers other "
+                 "questions, labelled as such; against a live endpoint any question works (README, 'Offline or live').")
     return " ".join(parts)
