@@ -21,9 +21,9 @@ KERNEL_CONFIG := $(VENV)/etc/ipython/ipython_kernel_config.py
 
 # "yes" when Node.js 20.12+ and npm are on PATH; then the JavaScript notebook's packages and kernel are set up.
 NODE_OK := $(shell node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a === 20 && b >= 12) ? 0 : 1)' 2>/dev/null && command -v npm >/dev/null 2>&1 && echo yes)
-NODE_SETUP := $(if $(NODE_OK),$(NODE_STAMP),no-node)
+NODE_SETUP := $(if $(NODE_OK),$(NODE_STAMP) node-eol,no-node)
 
-.PHONY: help setup run test lab serve record bench clean check-python check-node check-curl no-node
+.PHONY: help setup run test lab serve record bench clean check-python check-node check-curl no-node node-eol
 
 ## help: list the targets (plain `make` does this too)
 help:
@@ -101,6 +101,10 @@ check-node:
 
 no-node:
 	@echo "Node.js 20.12+ with npm not found ($$(node --version 2>/dev/null || echo 'no node')): the JavaScript notebook (06) will be skipped. To run it, install Node.js (https://nodejs.org) and run make setup."
+
+# 20.12 stays the minimum (it runs the JavaScript notebook); older than 22 gets a warning line, no failure.
+node-eol:
+	@node -e 'process.exit(Number(process.versions.node.split(".")[0]) < 22 ? 1 : 0)' || echo "Warning: Node.js $$(node --version) is past its end of life (Node.js 20 ended 2026-04-30): the JavaScript notebook still runs on it, but install Node.js 22 or 24 (https://nodejs.org)"
 
 check-curl:
 	@command -v curl >/dev/null || { echo "curl not found: notebook 02 and the client tests call it (apt install curl, brew install curl)"; exit 1; }
