@@ -10,6 +10,13 @@ What it does, all on 127.0.0.1:
   recorded answers for the same requests, matched by rules on the request body and the key. It is
   installed on first use with npm into ``build/bench-tools/`` (git-ignored); without npm that column
   is skipped;
+- starts Prism (``@stoplight/prism-cli``, a mock server generated from an OpenAPI document, Node.js),
+  installed the same way into ``build/bench-tools/prism/``, on a minimal OpenAPI 3.0 document written
+  here (``prism_document``: POST /<deployment>/chat/completions, the request body's schema, the key as
+  a bearer security scheme, the recorded answer as the example). Prism validates each request against
+  the document, then answers with the example; it chooses a response by path, method and headers, not
+  by a field of the body, so it cannot answer ``"stream": true`` with the stream: it is measured on the
+  non-streamed request only;
 - for the basic request (non-streamed) and the streamed request, at 1, 10 and 100 concurrent
   clients, sends a fixed number of requests from a separate process (``bench/loadgen.py``: closed
   loop, keep-alive connections, httptools + uvloop) to each server in turn, alternating which goes
@@ -43,13 +50,18 @@ AUTH = f"authorization: Bearer {DEMO_KEY}"
 TOOLS = ROOT / "build" / "bench-tools"
 MOCKOON_VERSION = "9.9.0"
 MOCKOON = TOOLS / "node_modules" / ".bin" / "mockoon-cli"
+# Prism 5.15 and later need Node.js 24.14+; 5.14.2 is the newest that runs on the Node.js 20 the project supports.
+PRISM_VERSION = "5.14.2"
+PRISM_DIR = TOOLS / "prism"
+PRISM = PRISM_DIR / "node_modules" / ".bin" / "prism"
+PEERS = ("Mockoon", "Prism")
 # measured requests per run, by (mode, clients)
 COUNTS = {
     ("non-streamed", 1): 2000, ("non-streamed", 10): 4000, ("non-streamed", 100): 6000,
     ("streamed", 1): 400, ("streamed", 10): 800, ("streamed", 100): 1500,
 }
 MODES = {"non-streamed": (BASIC_BODY, "7,000 languages"), "streamed": (STREAM_BODY, "[DONE]")}
-GOAL = {"rps": 2000, "p99_ms": 10.0}  # non-streamed, 10 clients
+GOAL = {"rps": 2000, "p99_ms": 10.0, "peer_ratio": 3.0}  # non-streamed, 10 clients; peer_ratio: against the best peer
 
 
 # -- the answers, exactly as the replay server sends them ---------------------------------------
@@ -77,6 +89,48 @@ def ensure_mockoon(install: bool) -> Path | None:
         print(f"npm install failed, skipping Mockoon: {done.stderr.strip()[-500:]}", file=sys.stderr)
         return None
     return MOCKOON if MOCKOON.exists() else None
+
+
+def ensure_prism(install: bool) -> Path | None:
+    if PRISM.exists():
+        return PRISM
+    if not install or not shutil.which("npm"):
+        return None
+    print(f"installing @stoplight/prism-cli@{PRISM_VERSION} into {PRISM_DIR.relative_to(ROOT)} (once) ...", flush=True)
+    PRISM_DIR.mkdir(parents=True, exist_ok=True)
+    done = subprocess.run(
+        ["npm", "install", "--prefix", str(PRISM_DIR), "--no-audit", "--no-fund", "--loglevel", "error", f"@stoplight/prism-cli@{PRISM_VERSION}"],
+        capture_output=True, text=True, timeout=600,
+    )
+    if done.returncode != 0:
+        print(f"npm install failed, skipping Prism: {done.stderr.strip()[-500:]}", file=sys.stderr)
+        return None
+    return PRISM if PRISM.exists() else None
+
+
+def prism_document(basic: bytes) -> dict[str, Any]:
+    """A minimal OpenAPI 3.0 document for the benchmark's request: Prism checks the body and the key, answers the example."""
+    message = {"type": "object", "required": ["role", "content"],
+               "properties": {"role": {"type": "string", "enum": ["system", "user", "assistant"]}, "content": {"type": "string"}}}
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": "llama-replay-bench (chat completions, minimal)", "version": "1.0.0"},
+        "servers": [{"url": "/"}],
+        "components": {"securitySchemes": {"key": {"type": "http", "scheme": "bearer"}}},
+        "security": [{"key": []}],
+        "paths": {PATH: {"post": {
+            "operationId": "chatCompletions",
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "required": ["messages"],
+                "properties": {"messages": {"type": "array", "minItems": 1, "items": message}, "stream": {"type": "boolean"},
+                               "temperature": {"type": "number"}, "top_p": {"type": "number"}, "max_tokens": {"type": "integer"}},
+            }}}},
+            "responses": {
+                "200": {"description": "the recorded answer", "content": {"application/json": {"example": json.loads(basic)}}},
+                "401": {"description": "no key"},
+            },
+        }}},
+    }
 
 
 def mockoon_environment(port: int, basic: bytes, sse: bytes) -> dict[str, Any]:
@@ -191,14 +245,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--quick", action="store_true", help="a quarter of the requests and one round")
     p.add_argument("--rounds", type=int, default=3, help="alternating rounds per configuration (default 3)")
     p.add_argument("--clients", default="1,10,100", help="concurrent clients, comma-separated")
-    p.add_argument("--no-competitor", action="store_true", help="skip Mockoon")
-    p.add_argument("--no-install", action="store_true", help="do not npm-install Mockoon when it is missing")
+    p.add_argument("--no-competitor", action="store_true", help="skip Mockoon and Prism")
+    p.add_argument("--no-install", action="store_true", help="do not npm-install Mockoon or Prism when missing")
     args = p.parse_args(argv)
     scale, rounds = (0.25, 1) if args.quick else (1.0, args.rounds)
     clients_list = [int(c) for c in args.clients.split(",")]
     info = machine()
 
     mockoon = None if args.no_competitor else ensure_mockoon(install=not args.no_install)
+    prism = None if args.no_competitor else ensure_prism(install=not args.no_install)
     basic, sse = recorded_answers()
     servers: dict[str, Any] = {}
     notes: list[str] = []
@@ -217,18 +272,37 @@ def main(argv: list[str] | None = None) -> int:
                 notes.append(f"competitor: Mockoon CLI ({version[0] if version else MOCKOON_VERSION}), Node.js {subprocess.run(['node', '--version'], capture_output=True, text=True).stdout.strip()}")
             else:
                 notes.append("competitor: skipped (Mockoon not installed and npm not available, or --no-competitor)")
+            if prism:
+                port = free_port()
+                doc = tmp / "openapi.json"
+                doc.write_text(json.dumps(prism_document(basic)), encoding="utf-8")
+                servers["Prism"] = Proc(
+                    [str(prism), "mock", str(doc), "--port", str(port), "--host", "127.0.0.1", "--verboseLevel", "silent", "--cors", "false"],
+                    port, tmp,
+                )
+                version = subprocess.run([str(prism), "--version"], capture_output=True, text=True).stdout.strip()
+                notes.append(f"competitor: Prism (@stoplight/prism-cli {version or PRISM_VERSION}, `prism mock`, logging silent, CORS off) on a "
+                             "minimal OpenAPI 3.0 document written by this script (no registry package ships the chat completions API "
+                             "as an OpenAPI file for this path): POST /<deployment>/chat/completions, the body's schema, a bearer key, "
+                             "the recorded answer as the example. Prism validates every request against it (a body without `messages` "
+                             "is refused with 422, a request without a key with 401; any bearer key passes: OpenAPI declares the scheme, "
+                             "not the value) and answers with the example")
+            else:
+                notes.append("competitor: Prism skipped (not installed and npm not available, or --no-competitor)")
             (tmp / "basic.json").write_bytes(basic)
             null_port = free_port()
             servers["null server"] = Proc([python(), str(BENCH / "null_server.py"), "--port", str(null_port), "--body-file", str(tmp / "basic.json")], null_port, ROOT)
 
             results: dict[tuple[str, int, str], list[dict[str, Any]]] = {}
-            contenders = [name for name in ("replay server", "Mockoon") if name in servers]
+            contenders = [name for name in ("replay server", *PEERS) if name in servers]
             for mode in MODES:
                 for clients in clients_list:
                     n = max(100, int(COUNTS[(mode, clients)] * scale))
                     for r in range(rounds):
                         order = contenders if r % 2 == 0 else contenders[::-1]
                         for name in order:
+                            if name == "Prism" and mode == "streamed":
+                                continue  # Prism cannot choose the stream by the body's "stream" field
                             srv = servers[name]
                             res = load(srv.port, srv.pid, mode, clients, n)
                             results.setdefault((mode, clients, name), []).append(res)
@@ -276,19 +350,21 @@ def report(results, contenders, clients_list, ceiling, wrk, notes, scale, rounds
     headers = ["request", "clients"]
     for name in contenders:
         headers += [f"{name} req/s", "p50 ms", "p99 ms", "server CPU"]
-    if "Mockoon" in contenders:
-        headers += ["req/s ratio (ours / Mockoon)"]
+    peers = [name for name in PEERS if name in contenders]
+    headers += [f"req/s ratio (ours / {name})" for name in peers]
     rows = []
     for mode in MODES:
         for clients in clients_list:
             row: list[Any] = [mode, clients]
             for name in contenders:
-                runs = results[(mode, clients, name)]
+                runs = results.get((mode, clients, name))
+                if not runs:
+                    row += ["n/a", "", "", ""]
+                    continue
                 row += [fmt(med(runs, "rps"), 0), fmt(med(runs, "p50_ms"), 2), fmt(med(runs, "p99_ms"), 2), f"{med(runs, 'server_cpu'):.0%}"]
-            if "Mockoon" in contenders:
-                ours, theirs = results[(mode, clients, "replay server")], results[(mode, clients, "Mockoon")]
-                ratios = [a["rps"] / b["rps"] for a, b in zip(ours, theirs)]
-                row.append(f"{median(ratios):.2f}x")
+            for name in peers:
+                ours, theirs = results[(mode, clients, "replay server")], results.get((mode, clients, name))
+                row.append(f"{median([a['rps'] / b['rps'] for a, b in zip(ours, theirs)]):.2f}x" if theirs else "n/a")
             rows.append(row)
     ours10 = results[("non-streamed", 10, "replay server")]
     rps10, p99_10 = med(ours10, "rps"), med(ours10, "p99_ms")
@@ -297,6 +373,21 @@ def report(results, contenders, clients_list, ceiling, wrk, notes, scale, rounds
         f"Goal (non-streamed, 10 clients): >= {GOAL['rps']:,} req/s and p99 < {GOAL['p99_ms']:.0f} ms -> "
         f"**{verdict}**: {rps10:,.0f} req/s, p99 {p99_10:.2f} ms.",
         "",
+    ]
+    if peers:
+        # per round: ours against the fastest peer of that round (rounds alternate the order, measured minutes apart)
+        rounds10 = [max(results[("non-streamed", 10, name)][i]["rps"] for name in peers) for i in range(len(ours10))]
+        best = max(peers, key=lambda name: med(results[("non-streamed", 10, name)], "rps"))
+        ratio = median([a["rps"] / b for a, b in zip(ours10, rounds10)])
+        ok = ratio >= GOAL["peer_ratio"] and p99_10 < GOAL["p99_ms"]
+        lines += [
+            f"Goal against the peers (non-streamed, 10 clients): at least {GOAL['peer_ratio']:g}x the best peer's req/s with p99 < "
+            f"{GOAL['p99_ms']:.0f} ms -> **{'met' if ok else 'MISSED'}**: {ratio:.2f}x the best peer ({best}: "
+            f"{med(results[('non-streamed', 10, best)], 'rps'):,.0f} req/s, p99 {med(results[('non-streamed', 10, best)], 'p99_ms'):.2f} ms), "
+            f"p99 {p99_10:.2f} ms.",
+            "",
+        ]
+    lines += [
         table(headers, rows),
         "",
         f"Medians of {rounds} round(s); each run sends a fixed number of requests after a warm-up "
