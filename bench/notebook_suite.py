@@ -36,8 +36,9 @@ kernel each one names: ``python3``, or ``jslab`` for the JavaScript notebook):
 5. Writes each notebook's time in the breakdown to ``bench/results/notebook_seconds.json``: the test
    harness (``helpers.pytest_plugin``) hands the slowest notebooks to the xdist workers first.
 
-Goal (issue 6): the nbval run within 1.3x of the floor (2.), both measured in this run: on a shared
-machine an absolute number means little, a ratio taken minutes apart means more.
+Goal (issue 20): the nbval run (the median of three rounds) within 1.45x of the floor (2.), both measured
+in this run: on a shared machine an absolute number means little, a ratio taken minutes apart means more.
+(Issue 6 asked for 1.3x; out of reach with a fresh kernel per notebook, see bench/README.md.)
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ from _common import RESULTS, ROOT, fmt, machine, python, table, write_result
 
 NOTEBOOKS = ROOT / "notebooks"
 XDIST_ORDER = "timeline, xdist's order"  # the run label
-GOAL_RATIO = 1.3
+GOAL_RATIO = 1.45  # issue 20 (issue 6 asked for 1.3x)
 TIMELINE_ENV = {"PYTHONPATH": str(ROOT / "bench")}  # for -p pytest_timeline
 HEAVY_IMPORT_SECONDS = 0.1
 MAX_DRILLS = 8
@@ -434,8 +435,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("notebooks", nargs="*", type=Path, help="default: notebooks/*.ipynb")
     p.add_argument("--jobs", type=int, default=2, help="notebooks at a time in the breakdown and the floor (default 2, like -n 2)")
     p.add_argument("--skip-nbval", action="store_true", help="skip the pytest/nbval runs")
-    p.add_argument("--rounds", type=int, default=2,
-                   help="rounds of the project's nbval command and --collect-only (default 2; the two timeline runs go once)")
+    p.add_argument("--rounds", type=int, default=3,
+                   help="rounds of the project's nbval command and --collect-only, the median counts (default 3; the two timeline runs go once)")
     p.add_argument("--floor-rounds", type=int, default=2,
                    help="floor runs; the fastest is the floor, since noise only ever slows a run down (default 2)")
     args = p.parse_args(argv)
@@ -596,7 +597,8 @@ def report(results, ok, runs, timelines, nbval_cmd, breakdown_wall, floor_walls,
     lines: list[str] = []
     floor_wall = min(floor_walls)
     show = lambda cmd: "`" + " ".join(["python", *cmd[1:]]) + "`"  # noqa: E731
-    mean = lambda label: sum(r[0] for r in runs[label]) / len(runs[label])  # noqa: E731
+    mean = lambda label: sorted(r[0] for r in runs[label])[len(runs[label]) // 2] if len(runs[label]) % 2 else (  # noqa: E731
+        sum(sorted(r[0] for r in runs[label])[len(runs[label]) // 2 - 1:len(runs[label]) // 2 + 1]) / 2)  # the median
     each = lambda label: " / ".join(f"{r[0]:.1f}" for r in runs[label])  # noqa: E731
     waiting = sum(r["wait"] for r in ok)
     has_wait = floor_wait_wall == floor_wait_wall  # not NaN
@@ -648,7 +650,7 @@ def report(results, ok, runs, timelines, nbval_cmd, breakdown_wall, floor_walls,
     rounds = len(runs["nbval"]) if runs else 0
     lines += [table(["run", "seconds", "vs floor", "each round; result"], rows, "lrrl"), ""]
     if runs:
-        lines += [f"pytest runs: the project's command and `--collect-only`: the mean of {rounds} round(s); the timeline runs: once. The project's pytest options (pyproject.toml) already carry the "
+        lines += [f"pytest runs: the project's command and `--collect-only`: the median of {rounds} round(s); the timeline runs: once. The project's pytest options (pyproject.toml) already carry the "
                   "harness fixes earlier runs of this benchmark measured (`-p no:langsmith_plugin -p no:anyio`; `-p helpers.pytest_plugin` "
                   "loaded early so that jsonschema skips `rfc3987_syntax`, a killed kernel polled every 5 ms instead of 100 ms, "
                   "and the notebooks handed out slowest first by `bench/results/notebook_seconds.json`).", ""]

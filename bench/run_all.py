@@ -23,7 +23,8 @@ BENCHMARKS = {
     "server_load": ("Replay server under load", [], ["--quick"]),
     "stream_fidelity": ("Streaming fidelity", [], ["--runs", "3", "--concurrent", "5"]),
     "memory": ("Replay server memory", [], []),
-    "notebook_suite": ("Notebook suite", [], ["--rounds", "1"]),  # full: 2 rounds of the nbval command
+    "notebook_suite": ("Notebook suite", [], ["--rounds", "1"]),  # full: 3 rounds of the nbval command (the median counts)
+    "test_time": ("Test time", [], []),
 }
 
 

@@ -5,6 +5,10 @@
     python scripts/run_notebooks.py --update     # also write the outputs back (refresh committed outputs)
     python scripts/run_notebooks.py --record     # live endpoint behind a recording proxy: re-record data/recordings
     python scripts/run_notebooks.py --endpoint-kind foundry-models   # offline, through another kind of endpoint
+    python scripts/run_notebooks.py --jobs 1     # one notebook at a time
+
+Offline, two notebooks run at a time (each on its own fresh kernel, as under ``make test``); against a live endpoint,
+and with ``--update`` or ``--record``, one at a time, so that quotas and committed outputs see the requests in order.
 
 With ``AZURE_INFERENCE_ENDPOINT`` unset (in the environment and in ``.env``), the replay server is started (and
 stopped) for the run and every deployment's variables point at it. With it set, the notebooks run against your live
@@ -14,7 +18,9 @@ endpoint.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import copy
+import json
 import os
 import re
 import sys
@@ -36,6 +42,7 @@ from helpers.mock.deployments import DEFAULT_ENDPOINT_KIND, ENDPOINT_KINDS, depl
 from helpers.offline import offline_env
 
 ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOK_SECONDS = ROOT / "bench" / "results" / "notebook_seconds.json"
 
 
 def missing_deployments(nb: nbformat.NotebookNode) -> list[str]:
@@ -95,6 +102,10 @@ def failure_summary(exc: CellExecutionError) -> str:
 
 
 def run_one(path: Path, out_dir: Path, update: bool, timeout: int, port: int | None = None) -> tuple[str, float, str]:
+    return asyncio.run(run_one_async(path, out_dir, update, timeout, port))
+
+
+async def run_one_async(path: Path, out_dir: Path, update: bool, timeout: int, port: int | None = None) -> tuple[str, float, str]:
     nb = nbformat.read(path, as_version=4)
     if is_javascript_notebook(path) and (reason := javascript_unavailable()):
         return "skipped", 0.0, reason
@@ -111,7 +122,7 @@ def run_one(path: Path, out_dir: Path, update: bool, timeout: int, port: int | N
     start = time.perf_counter()
     status, detail = "ok", ""
     try:
-        client.execute()
+        await client.async_execute()
     except CellExecutionError as exc:
         status, detail = "FAILED", failure_summary(exc)
     except Exception as exc:  # noqa: BLE001 - a kernel crash or timeout fails this notebook, not the run
@@ -124,6 +135,32 @@ def run_one(path: Path, out_dir: Path, update: bool, timeout: int, port: int | N
     return status, seconds, detail
 
 
+async def run_all(paths: list[Path], jobs: int, args: argparse.Namespace, port: int | None) -> list[tuple[str, str, float, str]]:
+    """Every notebook, ``jobs`` at a time, each on its own kernel; the results in the order of ``paths``."""
+    gate = asyncio.Semaphore(max(1, jobs))
+    bar = tqdm(total=len(paths), unit="notebook")
+
+    async def one(path: Path) -> tuple[str, str, float, str]:
+        async with gate:
+            bar.set_postfix_str(path.name)
+            result = (path.name, *await run_one_async(path, args.build_dir, args.update, args.timeout, port))
+            bar.update()
+            return result
+
+    # Slowest first by the last benchmark (bench/results/notebook_seconds.json, as under make test): a long notebook
+    # started last would keep one kernel busy while the other idles. The table keeps the order of ``paths``.
+    try:
+        seconds = json.loads(NOTEBOOK_SECONDS.read_text(encoding="utf-8"))["seconds"]
+    except (OSError, ValueError, KeyError):
+        seconds = {}
+    order = sorted(paths, key=lambda path: -float(seconds.get(path.name, 1e9)))
+    tasks = {path: asyncio.ensure_future(one(path)) for path in order}
+    try:
+        return list(await asyncio.gather(*(tasks[path] for path in paths)))
+    finally:
+        bar.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("notebooks", nargs="*", type=Path, help="notebooks to run (default: notebooks/*.ipynb)")
@@ -134,6 +171,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--endpoint-kind", choices=ENDPOINT_KINDS, default=DEFAULT_ENDPOINT_KIND,
                         help="offline: how the notebooks reach the replay server's deployments: openai-v1 (today's "
                         "path, default), foundry-models (the retired /models endpoint), serverless (the page's 2024 setup)")
+    parser.add_argument("--jobs", type=int, default=None,
+                        help="notebooks at a time, each on its own kernel (default: 2 offline, 1 live or with --update or --record)")
     args = parser.parse_args(argv)
     paths = args.notebooks or sorted((ROOT / "notebooks").glob("*.ipynb"))
 
@@ -179,11 +218,10 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"Cannot run against the live endpoint: {problem}.\n  {unusable_hint(checked)}", file=sys.stderr)
             return 2
 
-    results = []
+    live = mock is None or args.record  # a live endpoint's quota sees the requests one notebook at a time
+    jobs = args.jobs or (1 if live or args.update or args.record else min(2, os.cpu_count() or 1))
     try:
-        for path in (bar := tqdm(paths, unit="notebook")):
-            bar.set_postfix_str(path.name)
-            results.append((path.name, *run_one(path, args.build_dir, args.update, args.timeout, mock and mock.port)))
+        results = asyncio.run(run_all(paths, jobs, args, mock and mock.port))
     finally:
         if mock:
             mock.stop()
