@@ -21,7 +21,7 @@ import requests
 from helpers.config import mask
 from helpers.mock import DEMO_KEY, MockSettings
 from helpers.mock.__main__ import build_parser, settings_from_args
-from helpers.mock.app import load_deployments
+from helpers.mock.deployments import load_deployments
 from helpers.mock.deployments import deployments_for
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -510,7 +510,7 @@ def test_a_long_unmatched_prompt_gets_its_404_quickly(mock_server):
     {"logit_bias": {str(i): 0 for i in range(50_001)}},  # keys count too
 ], ids=["wide", "nested", "keys"])
 def test_a_body_with_too_many_json_values_gets_a_json_400(mock_server, extra):
-    from helpers.mock.app import MAX_JSON_NODES
+    from helpers.mock.bodies import MAX_JSON_NODES
 
     r = chat(mock_server, {"messages": MESSAGES, **extra}, PASS)  # pass-through: without the cap it would be matched (404)
     assert r.status_code == 400, r.text[:300]
@@ -521,22 +521,22 @@ def test_a_body_with_too_many_json_values_gets_a_json_400(mock_server, extra):
 
 def test_a_body_of_that_many_arrays_is_refused_before_it_is_parsed(monkeypatch):
     """Parsing millions of arrays holds the GIL for seconds, in a worker thread too: the bound comes first."""
-    from helpers.mock import app as app_module
+    from helpers.mock import bodies
 
     parsed = []
-    monkeypatch.setattr(app_module, "_unechoable", lambda body: parsed.append(body))  # called on every parsed body
-    answer = app_module.parse_body(b'{"messages": [], "seed": [' + b",".join([b"[[[[]]]]"] * 30_000) + b"]}")
+    monkeypatch.setattr(bodies, "_unechoable", lambda body: parsed.append(body))  # called on every parsed body
+    answer = bodies.parse_body(b'{"messages": [], "seed": [' + b",".join([b"[[[[]]]]"] * 30_000) + b"]}")
     assert not parsed and answer.status_code == 400
     assert json.loads(answer.body)["error"]["code"] == "InvalidJson"
 
 
 def test_a_body_of_that_many_numbers_is_refused_before_it_is_parsed(monkeypatch):
     """Flat arrays have no brackets to count, but a comma per element: a million zeros are not parsed either."""
-    from helpers.mock import app as app_module
+    from helpers.mock import bodies
 
     parsed = []
-    monkeypatch.setattr(app_module, "_unechoable", lambda body: parsed.append(body))
-    answer = app_module.parse_body(b'{"messages": [], "seed": [' + b",".join([b"0"] * 1_000_000) + b"]}")
+    monkeypatch.setattr(bodies, "_unechoable", lambda body: parsed.append(body))
+    answer = bodies.parse_body(b'{"messages": [], "seed": [' + b",".join([b"0"] * 1_000_000) + b"]}")
     assert not parsed and answer.status_code == 400
 
 

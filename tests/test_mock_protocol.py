@@ -13,7 +13,7 @@ import pytest
 import requests
 
 from helpers.mock import DEMO_KEY, STAND_IN_ENTRA_TOKEN
-from helpers.mock.app import load_deployments
+from helpers.mock.deployments import load_deployments
 
 ROOT = Path(__file__).resolve().parents[1]
 BIG = "Meta-Llama-3.1-405B-Instruct"

@@ -287,7 +287,7 @@ def test_cut_stream_with_the_openai_sdk_raises():
 
 
 def test_retry_after_is_whole_seconds_rounded_up_and_retry_after_ms_exact():
-    from helpers.mock.errors import rate_limited
+    from helpers.mock.error_bodies import rate_limited
 
     limited = rate_limited("slow down", 1.2)
     assert (limited.headers["retry-after"], limited.headers["retry-after-ms"]) == ("2", "1200")

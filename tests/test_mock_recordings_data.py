@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from helpers.mock import DEMO_KEY, STAND_IN_ENTRA_TOKEN
-from helpers.mock.app import load_deployments
+from helpers.mock.deployments import load_deployments
 from helpers.mock.recordings import PROVENANCES, RecordingStore, load_recording, match_key
 from helpers.mock.rules import check_request
 from tests.test_no_secrets import BARE_KEY, _real_looking_key, find_secrets

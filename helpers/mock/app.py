@@ -17,9 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, AsyncIterator, Callable, TypeVar
@@ -33,12 +31,14 @@ from starlette.middleware import Middleware
 from starlette.routing import Route
 
 from ..constants import DEMO_KEY, ENTRA_SCOPES, STAND_IN_ENTRA_TOKEN  # DEMO_KEY re-exported: helpers.mock.DEMO_KEY
-from . import endpoints, errors, rules, setting_checks
+from . import endpoints, error_bodies, rules, setting_checks
 from .deployments import DATA_DIR, Deployment, client_env, deployment_prefixes, load_deployments  # noqa: F401 (re-exported)
+from .bodies import parse_body
 from .misses import explain_miss
 from .provenance import LabelOwnAnswers
 from .quota import Faults, Quota
 from .recordings import Recording, RecordingStore
+from .stream_cuts import StreamCut, quiet_stream_cuts
 from .summary import request_summary
 
 log = logging.getLogger("helpers.mock")
@@ -50,12 +50,6 @@ MAX_BODY_BYTES = 8 * 1024 * 1024
 # client got a chunked stream, and a header of any size was read, blocking the event loop for seconds. h11 gets all
 # three right, and still serves nearly 4,000 requests per second with 10 clients (bench/results/server_load.md).
 HTTP_PARSER = "h11"
-# Matching, error bodies that echo the input and record mode all walk the body recursively, and
-# Python's stack holds about 1,000 levels in all: a body nested deeper than this is refused up front.
-MAX_JSON_DEPTH = 100
-# Every value, key and container counts. The recorded requests hold a few dozen; a body of millions (8 MB of
-# "[]") would keep parsing, rules, matching and the closest-recording search busy for seconds: refused up front.
-MAX_JSON_NODES = 100_000
 # Bodies larger than this are parsed, checked and matched in a worker thread, so that one heavy request does not
 # stall every other client; smaller ones (nearly all) are handled on the event loop, where that costs less than a
 # thread hop.
@@ -114,34 +108,6 @@ class MockSettings:
                 raise ValueError(f"MockSettings.{name} {exc}") from None
 
 
-class StreamCut(Exception):
-    """Raised inside a streamed answer to drop the connection mid-stream (fault injection).
-
-    Raising is the only way an ASGI app can make the server close a connection whose response
-    has started; the client then sees an incomplete stream. uvicorn would log the exception with
-    a traceback, so ``_QuietStreamCuts`` drops exactly those records: a cut is intended, not a bug.
-    """
-
-
-def _is_stream_cut(exc: BaseException | None) -> bool:
-    if isinstance(exc, StreamCut):
-        return True
-    inner = getattr(exc, "exceptions", None)  # an exception group holding only cuts
-    return bool(inner) and all(_is_stream_cut(e) for e in inner)
-
-
-class _QuietStreamCuts(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
-        return not (record.exc_info and _is_stream_cut(record.exc_info[1]))
-
-
-def quiet_stream_cuts() -> None:
-    """Keep intended stream cuts out of uvicorn's error log (idempotent)."""
-    logger = logging.getLogger("uvicorn.error")
-    if not any(isinstance(f, _QuietStreamCuts) for f in logger.filters):
-        logger.addFilter(_QuietStreamCuts())
-
-
 class ReplayServer:
     """Holds the state of one server run; ``app`` is the ASGI application."""
 
@@ -198,18 +164,18 @@ class ReplayServer:
     # -- routing errors, in the service's JSON shape ---------------------------------------
     async def _not_found(self, request: Request, exc: Exception) -> Response:
         names = ", ".join(dep.name for dep in self.deployments.values() if dep.own_endpoint)
-        return errors.spec_error(404, "NotFound", f"No route {request.url.path}. Routes here: /openai/v1/chat/completions, "
+        return error_bodies.spec_error(404, "NotFound", f"No route {request.url.path}. Routes here: /openai/v1/chat/completions, "
                                  "/openai/v1/models, /models/chat/completions, /models/info, and for each of the endpoints "
                                  f"{names}: /<name>/info, /<name>/chat/completions, /<name>/v1/chat/completions.")
 
     async def _not_allowed(self, request: Request, exc: Exception) -> Response:
-        response = errors.spec_error(405, "MethodNotAllowed", f"{request.method} is not allowed on {request.url.path}.")
+        response = error_bodies.spec_error(405, "MethodNotAllowed", f"{request.method} is not allowed on {request.url.path}.")
         response.headers.update(getattr(exc, "headers", None) or {})  # Starlette's 405 carries the Allow header (RFC 9110)
         return response
 
     async def _internal_error(self, request: Request, exc: Exception) -> Response:
         # A bug in the replay server: still answer in JSON, so every client can show it (uvicorn logs the traceback).
-        return errors.spec_error(500, "ReplayServerError", f"The replay server failed on this request: {type(exc).__name__}: {exc}")
+        return error_bodies.spec_error(500, "ReplayServerError", f"The replay server failed on this request: {type(exc).__name__}: {exc}")
 
     # -- checks shared by every route ------------------------------------------------------
     def _deployment(self, request: Request) -> Deployment | Response:
@@ -223,16 +189,16 @@ class ReplayServer:
         dep = self.deployments.get(name)
         if dep is None or not dep.own_endpoint:
             names = ", ".join(d.name for d in self.deployments.values() if d.own_endpoint)
-            return errors.spec_error(404, "DeploymentNotFound", f"No endpoint named {name!r}. Endpoints here: {names}; "
+            return error_bodies.spec_error(404, "DeploymentNotFound", f"No endpoint named {name!r}. Endpoints here: {names}; "
                                      "the Foundry resource's deployments are under /openai/v1 and /models.")
         if not self._authorized(request, dep.kind):
-            return errors.unauthorized(ENTRA_SCOPES["managed"] if dep.kind == "managed" else None)
+            return error_bodies.unauthorized(ENTRA_SCOPES["managed"] if dep.kind == "managed" else None)
         problem = endpoints.api_version_problem(request, "serverless")
         if problem:
             return problem
         wanted = request.headers.get("azureml-model-deployment")
         if wanted and dep.kind == "managed" and wanted != dep.azureml_deployment:
-            return errors.spec_error(404, "DeploymentNotFound", f"Header azureml-model-deployment names {wanted!r}; this endpoint has {dep.azureml_deployment!r}.")
+            return error_bodies.spec_error(404, "DeploymentNotFound", f"Header azureml-model-deployment names {wanted!r}; this endpoint has {dep.azureml_deployment!r}.")
         return dep
 
     def _authorized(self, request: Request, kind: str) -> bool:
@@ -248,11 +214,11 @@ class ReplayServer:
         """The raw body of a JSON request, or the error answer: wrong content type, too large, too slow, abandoned."""
         ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if ctype != "application/json":
-            return errors.spec_error(415, "UnsupportedMediaType", f"Content-Type must be application/json, not {ctype or 'missing'!r}.")
+            return error_bodies.spec_error(415, "UnsupportedMediaType", f"Content-Type must be application/json, not {ctype or 'missing'!r}.")
         limit = self.settings.max_body_bytes
         declared = request.headers.get("content-length")
         if declared and declared.isdigit() and int(declared) > limit:
-            return errors.spec_error(413, "PayloadTooLarge", f"The request body is over {limit} bytes.")
+            return error_bodies.spec_error(413, "PayloadTooLarge", f"The request body is over {limit} bytes.")
         raw = bytearray()
         timeout = self.settings.body_timeout_seconds
         try:
@@ -260,17 +226,17 @@ class ReplayServer:
                 async for chunk in request.stream():
                     raw += chunk
                     if len(raw) > limit:
-                        return errors.spec_error(413, "PayloadTooLarge", f"The request body is over {limit} bytes.")
+                        return error_bodies.spec_error(413, "PayloadTooLarge", f"The request body is over {limit} bytes.")
         except TimeoutError:
             log.info("%s %s: the body did not arrive within %s s", request.method, request.url.path, timeout)
-            response = errors.spec_error(408, "RequestTimeout", f"The request body did not arrive within {timeout} seconds.")
+            response = error_bodies.spec_error(408, "RequestTimeout", f"The request body did not arrive within {timeout} seconds.")
             response.headers["connection"] = "close"  # the rest of the body may still come: not the start of a next request
             return response
         except ClientDisconnect:
             # The client hung up mid-upload: nobody will read an answer, and it is not a server bug
             # (uncaught, uvicorn would log a long traceback). The answer below goes nowhere.
             log.info("%s %s: client disconnected before sending the whole body", request.method, request.url.path)
-            return errors.spec_error(400, "ClientDisconnected", "The client disconnected before sending the whole body.")
+            return error_bodies.spec_error(400, "ClientDisconnected", "The client disconnected before sending the whole body.")
         return bytes(raw)
 
     async def _run(self, off_loop: bool, fn: Callable[..., T], *args: Any) -> T:
@@ -326,7 +292,7 @@ class ReplayServer:
 
     def _resource_problem(self, request: Request, kind: str) -> Response | None:
         if not self._authorized(request, "foundry"):
-            return errors.unauthorized(ENTRA_SCOPES[kind])
+            return error_bodies.unauthorized(ENTRA_SCOPES[kind])
         return endpoints.api_version_problem(request, kind)
 
     async def openai_v1_models(self, request: Request) -> Response:
@@ -368,7 +334,7 @@ class ReplayServer:
             await asyncio.sleep(self.settings.latency_ms / 1000)
         wait = self.quota.admit(dep.name)
         if wait is not None:
-            return errors.rate_limited(
+            return error_bodies.rate_limited(
                 f"Rate limit of {self.quota.rpm} requests / {self.quota.tpm} tokens per minute exceeded for {dep.name}.",
                 wait if self.settings.retry_after else None,
             )
@@ -400,7 +366,7 @@ class ReplayServer:
                 + ("" if "today" in other.setups else " --endpoint-kind serverless") + "' prints)."
                 for other in elsewhere[:1]
             )
-            return errors.spec_error(404, "RecordingNotFound", explain_miss(self.store, dep.name, checked, closest) + hint,
+            return error_bodies.spec_error(404, "RecordingNotFound", explain_miss(self.store, dep.name, checked, closest) + hint,
                                      closest=closest)
         self.quota.spend(dep.name, rec.total_tokens)
         return self._replay(rec)
@@ -418,7 +384,7 @@ class ReplayServer:
                 return StreamingResponse(events, media_type="text/event-stream", headers=HEADERS)
             answer = await self.local_model.acomplete(body)
         except LocalModelError as exc:  # the local model's refusal (a prompt longer than its context), labelled as its
-            refusal = errors.spec_error(exc.status, exc.code, exc.message)
+            refusal = error_bodies.spec_error(exc.status, exc.code, exc.message)
             refusal.headers.update(HEADERS)
             return refusal
         spend(answer["usage"]["total_tokens"])
@@ -427,9 +393,9 @@ class ReplayServer:
     def _injected(self, status: int) -> Response:
         if status == 429:
             wait = self.settings.fault_retry_after_seconds if self.settings.retry_after else None
-            return errors.rate_limited("Injected fault: rate limit exceeded.", wait)
+            return error_bodies.rate_limited("Injected fault: rate limit exceeded.", wait)
         names = {500: "InternalServerError", 502: "BadGateway", 503: "ServiceUnavailable", 504: "GatewayTimeout"}
-        return errors.spec_error(status, names.get(status, "InjectedFault"), f"Injected fault: HTTP {status}.")
+        return error_bodies.spec_error(status, names.get(status, "InjectedFault"), f"Injected fault: HTTP {status}.")
 
     def _replay(self, rec: Recording) -> Response:
         # Say where the answer came from, so nobody mistakes an authored answer for a model's.
@@ -452,68 +418,6 @@ class ReplayServer:
                 deadline += event["delay_ms"] / 1000
                 await asyncio.sleep(max(0.0, deadline - loop.time()))
             yield encoded
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
-
-
-def _finite_float(text: str) -> float:
-    # 1e400 parses to infinity, which no JSON answer can echo back (and the service has no use for it).
-    value = float(text)
-    if math.isinf(value):
-        raise ValueError(f"the number {text[:32]} is out of range")
-    return value
-
-
-def parse_body(raw: bytes) -> dict[str, Any] | Response:
-    """The request body as a JSON object, or the service's 400 (not JSON, not an object, too deep, too many values)."""
-    # json.loads holds the GIL while it builds millions of lists, so not even a worker thread would keep the event
-    # loop free: the arrays, objects, members and elements are bounded before parsing, by their brackets, colons and
-    # commas. Those inside strings count too (a prose prompt has commas), but a prompt with that many (about a
-    # megabyte of text) is too long for a Llama context window anyway.
-    structure = raw.count(b"[") + raw.count(b"{") + raw.count(b":") + raw.count(b",")
-    if structure > MAX_JSON_NODES:
-        return errors.spec_error(400, "InvalidJson", f"The request body holds more than {MAX_JSON_NODES} '[', '{{', ':' and "
-                                 "',' characters (arrays, objects, members and elements); the replay server does not parse it.")
-    try:
-        body = json.loads(raw, parse_constant=_reject_constant, parse_float=_finite_float)
-    except (ValueError, RecursionError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
-        return errors.spec_error(400, "InvalidJson", f"The request body is not valid JSON: {exc}.")
-    if not isinstance(body, dict):
-        return errors.spec_error(400, "InvalidJson", "The request body must be a JSON object.")
-    problem = _unechoable(body)
-    if problem:
-        return errors.spec_error(400, "InvalidJson", f"The request body is not valid JSON: {problem}.")
-    return body
-
-
-def _unechoable(body: Any) -> str | None:
-    """Why a parsed body could not be written back as JSON or walked safely (nesting too deep, more than
-    ``MAX_JSON_NODES`` values, a lone surrogate), or None.
-
-    JSON's ``\\ud800`` escapes parse to strings that UTF-8 cannot encode, so any answer echoing them
-    would fail. Iterative, so that the check itself cannot overflow the stack; values are counted as they
-    are queued, so a huge body is refused before it is walked.
-    """
-    stack = [(body, 1)]
-    nodes = 1
-    while stack:
-        value, depth = stack.pop()
-        if isinstance(value, str):
-            try:
-                value.encode("utf-8")
-            except UnicodeEncodeError:
-                return f"the string {value[:32]!r} holds a lone surrogate (an unpaired \\ud800-\\udfff escape)"
-        elif isinstance(value, (dict, list)):
-            if depth > MAX_JSON_DEPTH:
-                return f"it is nested more than {MAX_JSON_DEPTH} levels deep"
-            items = [*value.keys(), *value.values()] if isinstance(value, dict) else value
-            nodes += len(items)
-            if nodes > MAX_JSON_NODES:
-                return f"it holds more than {MAX_JSON_NODES} values"
-            stack.extend((item, depth + 1) for item in items)
-    return None
 
 
 def create_app(settings: MockSettings | None = None) -> Starlette:

@@ -22,7 +22,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from . import errors
+from . import error_bodies
 from .deployments import RESOURCE_PATHS, Deployment  # noqa: F401 (RESOURCE_PATHS: the routes of each kind)
 
 # The Azure AI Model Inference API's versions (Azure/azure-rest-api-specs, specification/ai/data-plane/ModelInference:
@@ -51,7 +51,7 @@ def api_version_problem(request: Request, kind: str) -> JSONResponse | None:
         advice = "The OpenAI v1 endpoint takes no api-version (or 'preview' for preview features)."
     else:
         advice = f"Supported versions: {', '.join(supported)}."
-    return errors.unsupported_api_version(version, advice)
+    return error_bodies.unsupported_api_version(version, advice)
 
 
 def model_on_resource(request: Request, kind: str, body: dict[str, Any]) -> str | None:
@@ -68,7 +68,7 @@ def resource_deployment(deployments: dict[str, Deployment], kind: str, name: str
     """The Foundry deployment called ``name``, or the service's answer for a missing, unknown or retired one."""
     on_resource = [dep.name for dep in deployments.values() if dep.kind == "foundry"]
     if name is None:
-        return errors.missing_model(kind)
+        return error_bodies.missing_model(kind)
     dep = deployments.get(name)
     if dep is not None and dep.kind == "foundry":
         return dep
@@ -77,7 +77,7 @@ def resource_deployment(deployments: dict[str, Deployment], kind: str, name: str
                 f"Deployments on this resource: {', '.join(on_resource)}.)")
     else:
         note = f" (replay server: deployments on this resource: {', '.join(on_resource)}.)"
-    return errors.unknown_deployment(kind, name, note)
+    return error_bodies.unknown_deployment(kind, name, note)
 
 
 def models_list(deployments: dict[str, Deployment]) -> dict[str, Any]:
@@ -93,7 +93,7 @@ def image_problem(body: dict[str, Any], dep: Deployment) -> JSONResponse | None:
 
     count = image_count(body)
     if count and dep.max_images == 0:
-        return errors.images_not_supported(dep.name)
+        return error_bodies.images_not_supported(dep.name)
     if count > dep.max_images:
-        return errors.too_many_images(dep.max_images)
+        return error_bodies.too_many_images(dep.max_images)
     return None

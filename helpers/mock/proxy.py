@@ -31,9 +31,10 @@ import httpx
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
-from . import errors, rules
+from . import error_bodies, rules
 from .recordings import Recording, RecordingStore, match_key
 from .scrub import Scrubber, cookie_values, set_cookie_values
+from .stream_cuts import StreamCut
 from .summary import last_message, message_text
 
 log = logging.getLogger("helpers.mock")
@@ -54,7 +55,7 @@ def _returned_headers(upstream: httpx.Response, scrub: Scrubber) -> dict[str, st
 
 
 def _unreachable(url: str, exc: Exception, scrub: Scrubber) -> Response:
-    return errors.spec_error(502, "UpstreamUnreachable", scrub.text(f"Record mode could not reach the live endpoint {url}: {type(exc).__name__}: {exc}"))
+    return error_bodies.spec_error(502, "UpstreamUnreachable", scrub.text(f"Record mode could not reach the live endpoint {url}: {type(exc).__name__}: {exc}"))
 
 
 def _non_json(url: str, upstream: httpx.Response, text: str, scrub: Scrubber) -> Response:
@@ -62,7 +63,7 @@ def _non_json(url: str, upstream: httpx.Response, text: str, scrub: Scrubber) ->
     status = upstream.status_code if upstream.status_code >= 400 else 502
     preview = " ".join(scrub.text(text[:400])[:200].split())  # scrubbed before it is cut: no half key left over
     ctype = upstream.headers.get("content-type") or "no content type"
-    response = errors.spec_error(status, "NonJsonAnswer", scrub.text(f"The live endpoint {url} answered HTTP {upstream.status_code} "
+    response = error_bodies.spec_error(status, "NonJsonAnswer", scrub.text(f"The live endpoint {url} answered HTTP {upstream.status_code} "
                                  f"with {ctype}, not JSON (passed on, not recorded): {preview}"))
     if "retry-after" in upstream.headers:
         response.headers["retry-after"] = scrub.text(upstream.headers["retry-after"])
@@ -153,8 +154,6 @@ class Recorder:
 
     async def _forward_stream(self, url: str, headers: dict[str, str], scrub: Scrubber, deployment: str, body: dict[str, Any],
                               recorded_body: dict[str, Any], route: str) -> Response:
-        from .app import StreamCut
-
         try:
             upstream = await self.client.send(self.client.build_request("POST", url, headers=headers, json=body), stream=True)
         except httpx.HTTPError as exc:

@@ -58,7 +58,7 @@ def _normalize_message(message: Any) -> Any:
 def _numbers_as_float(value: Any) -> Any:
     """``0`` and ``0.0`` are the same temperature.
 
-    Recursive: the server refuses bodies nested deeper than ``app.MAX_JSON_DEPTH`` before matching.
+    Recursive: the server refuses bodies nested deeper than ``bodies.MAX_JSON_DEPTH`` before matching.
     """
     if isinstance(value, bool):
         return value

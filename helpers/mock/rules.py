@@ -10,7 +10,7 @@ from typing import Any
 
 from starlette.responses import JSONResponse
 
-from . import errors
+from . import error_bodies
 
 KNOWN_PARAMETERS = {
     "messages", "frequency_penalty", "presence_penalty", "temperature", "top_p", "max_tokens",
@@ -33,12 +33,12 @@ EXTRA_PARAMETER_MODES = {"error", "drop", "pass-through"}
 def check_messages(body: dict[str, Any]) -> JSONResponse | None:
     messages = body.get("messages")
     if not isinstance(messages, list) or not messages:
-        return errors.invalid_value("messages", messages, reason="'messages' is required: a list of at least one message.")
+        return error_bodies.invalid_value("messages", messages, reason="'messages' is required: a list of at least one message.")
     for i, message in enumerate(messages):
         if not isinstance(message, dict) or not isinstance(message.get("role"), str) or message["role"] not in ROLES:
-            return errors.invalid_value(f"messages[{i}]", message, reason=f"Each message needs a role, one of {sorted(ROLES)}.")
+            return error_bodies.invalid_value(f"messages[{i}]", message, reason=f"Each message needs a role, one of {sorted(ROLES)}.")
         if message.get("content") is None and message["role"] in ("system", "user"):  # assistant and tool turns may have none
-            return errors.invalid_value(f"messages[{i}].content", None, reason=f"A {message['role']} message needs content.")
+            return error_bodies.invalid_value(f"messages[{i}].content", None, reason=f"A {message['role']} message needs content.")
         problem = check_content(message.get("content"), f"messages[{i}].content")
         if problem:
             return problem
@@ -50,7 +50,7 @@ def check_content(content: Any, field: str) -> JSONResponse | None:
     if content is None or isinstance(content, str):
         return None
     if not isinstance(content, list):
-        return errors.invalid_value(field, content, reason="Content must be a string or a list of content items.")
+        return error_bodies.invalid_value(field, content, reason="Content must be a string or a list of content items.")
     for j, item in enumerate(content):
         kind = item.get("type") if isinstance(item, dict) else None
         if kind == "text" and isinstance(item.get("text"), str):
@@ -58,7 +58,7 @@ def check_content(content: Any, field: str) -> JSONResponse | None:
         image = item.get("image_url") if kind == "image_url" else None
         if isinstance(image, dict) and isinstance(image.get("url"), str) and image.get("detail") in (None, *IMAGE_DETAILS):
             continue
-        return errors.invalid_value(
+        return error_bodies.invalid_value(
             f"{field}[{j}]", item,
             reason="Each content item is {'type': 'text', 'text': ...} or {'type': 'image_url', 'image_url': "
                    f"{{'url': ..., 'detail': one of {sorted(IMAGE_DETAILS)}}}}}.",
@@ -72,21 +72,21 @@ def check_ranges(body: dict[str, Any]) -> JSONResponse | None:
         if value is None:
             continue
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            return errors.invalid_value(name, value, reason=f"'{name}' must be a number.")
+            return error_bodies.invalid_value(name, value, reason=f"'{name}' must be a number.")
         if (low is not None and value < low) or (high is not None and value > high):
             bounds = f"[{low}, {high if high is not None else 'inf'}]"
-            return errors.invalid_value(name, value, reason=f"'{name}' must be in {bounds}.")
+            return error_bodies.invalid_value(name, value, reason=f"'{name}' must be in {bounds}.")
     max_tokens = body.get("max_tokens")
     if isinstance(max_tokens, float) and not max_tokens.is_integer():
-        return errors.invalid_value("max_tokens", max_tokens, reason="'max_tokens' must be an integer.")
+        return error_bodies.invalid_value("max_tokens", max_tokens, reason="'max_tokens' must be an integer.")
     stop = body.get("stop")
     if stop is not None and (not isinstance(stop, list) or not stop or not all(isinstance(s, str) for s in stop)):
-        return errors.invalid_value("stop", stop, reason="'stop' must be a non-empty list of strings.")
+        return error_bodies.invalid_value("stop", stop, reason="'stop' must be a non-empty list of strings.")
     if body.get("stream") is not None and not isinstance(body["stream"], bool):  # null: absent, as for every field
-        return errors.invalid_value("stream", body["stream"], reason="'stream' must be true or false.")
+        return error_bodies.invalid_value("stream", body["stream"], reason="'stream' must be true or false.")
     seed = body.get("seed")
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
-        return errors.invalid_value("seed", seed, reason="'seed' must be an integer.")
+        return error_bodies.invalid_value("seed", seed, reason="'seed' must be an integer.")
     return None
 
 
@@ -96,9 +96,9 @@ def check_response_format(body: dict[str, Any], model_name: str) -> JSONResponse
         return None
     kind = fmt.get("type") if isinstance(fmt, dict) else None  # an object with a type, never a bare string
     if kind not in ("text", "json_object", "json_schema"):
-        return errors.invalid_value("response_format", fmt)
+        return error_bodies.invalid_value("response_format", fmt)
     if kind != "text" and "llama" in model_name.lower():
-        return errors.invalid_value("response_format", kind, code="parameter_not_supported")
+        return error_bodies.invalid_value("response_format", kind, code="parameter_not_supported")
     return None
 
 
@@ -114,7 +114,7 @@ def check_tools(body: dict[str, Any]) -> JSONResponse | None:
     (the wire contract)."""
     tools = body.get("tools")
     if tools is not None and (not isinstance(tools, list) or not tools or not all(_is_function_tool(t) for t in tools)):
-        return errors.invalid_value(
+        return error_bodies.invalid_value(
             "tools", tools,
             reason="'tools' must be a list of at least one {'type': 'function', 'function': {'name': ..., ...}}.",
         )
@@ -123,7 +123,7 @@ def check_tools(body: dict[str, Any]) -> JSONResponse | None:
         return None
     if _is_function_tool(choice):
         return None
-    return errors.invalid_value(
+    return error_bodies.invalid_value(
         "tool_choice", choice,
         reason=f"'tool_choice' must be one of {sorted(TOOL_CHOICES)} or {{'type': 'function', 'function': {{'name': ...}}}}.",
     )
@@ -137,13 +137,13 @@ def apply_extra_parameters(body: dict[str, Any], header: str | None) -> tuple[di
     """Enforce the ``extra-parameters`` header: error (default), drop, or pass-through."""
     mode = (header or "error").strip().lower()
     if mode not in EXTRA_PARAMETER_MODES:
-        return body, errors.spec_error(400, "invalid_header", f"Header 'extra-parameters' must be one of {sorted(EXTRA_PARAMETER_MODES)}, not {header!r}.")
+        return body, error_bodies.spec_error(400, "invalid_header", f"Header 'extra-parameters' must be one of {sorted(EXTRA_PARAMETER_MODES)}, not {header!r}.")
     extras = extra_parameter_names(body)
     if not extras or mode == "pass-through":
         return body, None
     if mode == "drop":
         return {k: v for k, v in body.items() if k not in extras}, None
-    return body, errors.extra_parameters_not_allowed(extras)
+    return body, error_bodies.extra_parameters_not_allowed(extras)
 
 
 def image_count(body: dict[str, Any]) -> int:
