@@ -67,7 +67,8 @@ $(STAMP): requirements.txt constraints.txt pyproject.toml | check-python
 	$(PYTHON) -m venv $(VENV)
 ifneq ($(strip $(UV)),)
 	@echo "Installing the pinned Python packages into $(VENV) with uv (about 900 MB; a minute or two on a fast connection)"
-	$(UV) pip install --python $(BIN)/python pip==26.3 -r requirements.txt
+	@# --compile-bytecode: as pip does; without the .pyc files every import would compile its modules again
+	$(UV) pip install --compile-bytecode --python $(BIN)/python pip==26.3 -r requirements.txt
 else
 	$(BIN)/pip install --quiet pip==26.3
 	@echo "Installing the pinned Python packages into $(VENV) (about 900 MB; a few minutes on a fast connection; uv on PATH makes this faster)"
