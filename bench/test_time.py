@@ -14,19 +14,23 @@ Goal (issue 20): ``make test`` in at most 60 s on 2 cores after setup, without d
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import subprocess
 import sys
 import time
+from pathlib import Path
 
-from _common import ROOT, fmt, machine, median, python, table, write_result
+from _common import RESULTS, ROOT, fmt, machine, median, python, table, write_result
+
+TEST_SECONDS = RESULTS / "test_seconds.json"
 
 GOAL_SECONDS = 60.0
 DURATIONS = 25
 RUNS = {
     "make test (`python -m pytest -n 2 --dist loadfile`)": [],
-    "tests/ alone": ["tests/", f"--durations={DURATIONS}", "--durations-min=0.5"],
+    "tests/ alone": ["tests/", "--durations=0", "--durations-min=0"],
     "notebooks/ alone (nbval)": ["notebooks/"],
 }
 
@@ -45,11 +49,18 @@ def summary(out: str) -> str:
     return lines[-1] if lines else "no summary line"
 
 
-def slowest(out: str) -> list[list[str]]:
-    rows = []
-    for m in re.finditer(r"^([\d.]+)s (call|setup|teardown)\s+(\S+)$", out, re.M):
-        rows.append([fmt(float(m.group(1)), 2), m.group(2), f"`{m.group(3)}`"])
-    return rows
+def durations(out: str) -> list[tuple[float, str, str]]:
+    """pytest's --durations lines: (seconds, phase, test id), slowest first."""
+    found = [(float(m.group(1)), m.group(2), m.group(3)) for m in re.finditer(r"^([\d.]+)s (call|setup|teardown)\s+(.+?)\s*$", out, re.M)]
+    return sorted(found, key=lambda d: -d[0])
+
+
+def seconds_per_file(found: list[tuple[float, str, str]]) -> dict[str, float]:
+    files: dict[str, float] = {}
+    for seconds, _, test in found:
+        name = test.split("::", 1)[0]
+        files[name] = files.get(name, 0.0) + seconds
+    return dict(sorted(files.items(), key=lambda kv: -kv[1]))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -83,10 +94,20 @@ def main(argv: list[str] | None = None) -> int:
         "workers, so it takes less than their sum: each part alone leaves a worker idle at its end.",
         "",
     ]
-    rows = slowest(outs["tests/ alone"])
+    found = durations(outs["tests/ alone"])
+    rows = [[fmt(sec, 2), phase, f"`{test[:150]}`"] for sec, phase, test in found[:DURATIONS] if sec >= 0.5]
     if rows:
-        body += [f"The slowest tests in tests/ (pytest `--durations={DURATIONS}`, 0.5 s or more; each on one of the two workers):", "",
+        body += [f"The slowest tests in tests/ (pytest `--durations`, the {DURATIONS} slowest of 0.5 s or more; each on one of the two workers):", "",
                  table(["seconds", "phase", "test"], rows, "rll"), ""]
+    files = seconds_per_file(found)
+    if files:
+        body += ["Seconds per test file (setup, call and teardown of its tests, summed): "
+                 + ", ".join(f"`{Path(name).name}` {sec:.1f}" for name, sec in list(files.items())[:10]) + ". "
+                 "`helpers.pytest_plugin` hands the files out slowest first by `bench/results/test_seconds.json`, which this run wrote.", ""]
+        TEST_SECONDS.write_text(json.dumps({
+            "about": "Seconds each test file took in the last run of bench/test_time.py (tests/ alone, 2 workers; setup, call and "
+                     "teardown summed). helpers.pytest_plugin hands the slowest files to the pytest-xdist workers first.",
+            "seconds": {Path(name).as_posix(): round(sec, 2) for name, sec in files.items()}}, indent=2) + "\n", encoding="utf-8")
     write_result("test_time", "Test time: make test, tests/ and notebooks apart", "\n".join(body), info)
     return 0
 

@@ -43,8 +43,11 @@ async def _wait_polling_often(self: KernelManager, pollinterval: float = KERNEL_
 
 KernelManager._async_wait = _wait_polling_often
 
-# How long each notebook took in the last benchmark run (bench/notebook_suite.py writes it).
-NOTEBOOK_SECONDS_FILE = Path(__file__).resolve().parent.parent / "bench" / "results" / "notebook_seconds.json"
+# How long each notebook took in the last benchmark run (bench/notebook_suite.py writes it), and each test file
+# (bench/test_time.py writes it).
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOK_SECONDS_FILE = ROOT / "bench" / "results" / "notebook_seconds.json"
+TEST_SECONDS_FILE = ROOT / "bench" / "results" / "test_seconds.json"
 
 _server: MockServer | None = None
 # Variables that make a notebook call a live service (GitHub Models in 03 and 05): never set under tests.
@@ -58,6 +61,15 @@ def offline_env(server: MockServer) -> dict[str, str]:
 
 def notebook_seconds(path: Path = NOTEBOOK_SECONDS_FILE) -> dict[str, float]:
     """Seconds per notebook file name from the last benchmark; empty if there is none."""
+    return _seconds(path)
+
+
+def test_file_seconds(path: Path = TEST_SECONDS_FILE) -> dict[str, float]:
+    """Seconds per test file (``tests/test_x.py``) from the last bench/test_time.py run; empty if there is none."""
+    return _seconds(path)
+
+
+def _seconds(path: Path) -> dict[str, float]:
     try:
         return {str(k): float(v) for k, v in json.loads(path.read_text())["seconds"].items()}
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
@@ -78,8 +90,10 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Notebooks first, slowest first by the last benchmark (new ones, not measured yet, before them); then
-    the other test files in their usual order. Each file's tests keep their order (the sort is stable).
+    """Slowest first, so that no long file is handed out last while the other worker idles: notebooks by the last
+    benchmark (new ones, not measured yet, before them), test files by bench/results/test_seconds.json (a test file
+    that took longer than a notebook goes before it); test files not measured go last, in their usual order. Each
+    file's tests keep their order (the sort is stable).
 
     Without Node.js the JavaScript notebooks are skipped, and the end of the run says so loudly."""
     from .javascript import is_javascript_notebook, javascript_unavailable
@@ -89,12 +103,14 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         for item in items:
             if item.path in javascript:
                 item.add_marker(pytest.mark.skip(reason=f"{JAVASCRIPT_SKIP} {reason}"))
-    seconds = notebook_seconds()
+    seconds, file_seconds = notebook_seconds(), test_file_seconds()
 
-    def slowest_first(item: pytest.Item) -> tuple[int, float]:
-        if item.path.suffix != ".ipynb":
-            return (1, 0.0)
-        return (0, -seconds.get(item.path.name, math.inf))
+    def slowest_first(item: pytest.Item) -> float:
+        if item.path.suffix == ".ipynb":
+            return -seconds.get(item.path.name, math.inf)
+        path = item.path
+        name = (path.relative_to(ROOT) if path.is_absolute() and path.is_relative_to(ROOT) else path).as_posix()
+        return -file_seconds.get(name, 0.0)
 
     items.sort(key=slowest_first)
 
