@@ -114,13 +114,15 @@ def main(argv: list[str] | None = None) -> int:
         table(["installer", "Python packages s", "rest of make setup s", "make setup s", "each round, s"], rows, "lrrrl"),
         "",
         f"Medians of {args.rounds} round(s), alternating which installer goes first, after one untimed `make setup` with each "
-        "(caches warm: pip's wheel cache, uv's cache, npm's cache). `Python packages`: `make .venv/.installed` (a new venv, "
+        + ("in an earlier run (`--no-warm`)" if args.no_warm else "") + " (caches warm: pip's wheel cache, uv's cache, npm's cache). `Python packages`: `make .venv/.installed` (a new venv, "
         "pip 26.3 and requirements.txt with constraints.txt). `rest of make setup`: the kernel config, `npm ci` and the "
         "JavaScript kernelspec, the same commands for both.",
         "",
         "- uv gets the package sources pip is configured with on this machine: "
         + (", ".join(f"`{k}={v}`" for k, v in pip_sources().items()) or "none (PyPI only)") + ".",
-        "- The Makefile uses uv when it is on PATH (`UV ?= $(shell command -v uv)`), and pip otherwise; `make setup UV=` forces pip.",
+        "- The Makefile uses uv when it is on PATH (`UV ?= $(shell command -v uv)`), and pip otherwise; `make setup UV=` forces pip. "
+        "uv runs with `--compile-bytecode`: pip writes the .pyc files while it installs, and without them every kernel start "
+        "would compile the modules it imports again (where PYTHONDONTWRITEBYTECODE is set, every time).",
     ])
     write_result("setup_time", "Setup time: make setup with pip and with uv", body, info)
     return 0
