@@ -89,6 +89,24 @@ def pytest_configure(config: pytest.Config) -> None:
         config.option.loadscopereorder = False
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
+    """With --dist loadfile (make test): a notebook goes whole to one worker (nbval runs its cells in order on one
+    kernel), while the tests of tests/ are handed out one by one, slowest file first: a file of long tests (every
+    notebook under the other endpoint kinds, every notebook re-run cell by cell) no longer keeps one worker busy for
+    a minute while the other idles."""
+    if getattr(config.option, "dist", None) != "loadfile":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class NotebooksWholeTestsOneByOne(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::", 1)[0]
+            return path if path.endswith(".ipynb") else nodeid
+
+    return NotebooksWholeTestsOneByOne(config, log)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Slowest first, so that no long file is handed out last while the other worker idles: notebooks by the last
     benchmark (new ones, not measured yet, before them), test files by bench/results/test_seconds.json (a test file
