@@ -192,12 +192,15 @@ class ReplayProcess(ServerProcess):
         sel = selectors.DefaultSelector()
         sel.register(self.proc.stdout, selectors.EVENT_READ)
         deadline = time.monotonic() + timeout
+        # Raw reads from the pipe: a readline() on the text wrapper would buffer the lines after the first, and the
+        # selector would not report them (the server prints its resource's endpoints before the "endpoint" lines).
+        fd, head = self.proc.stdout.fileno(), b""
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"replay server exited: {self.proc.stderr.read()[-2000:]}")
             if sel.select(timeout=0.5):
-                line = self.proc.stdout.readline()
-                m = re.match(r"endpoint (\S+) http://127\.0\.0\.1:(\d+)/", line)
+                head += os.read(fd, 65536)
+                m = re.search(r"^endpoint (\S+) http://127\.0\.0\.1:(\d+)/", head.decode(errors="replace"), re.M)
                 if m:
                     self.port = int(m.group(2))
                     self.startup_seconds = time.perf_counter() - self.started
