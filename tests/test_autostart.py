@@ -117,3 +117,19 @@ def test_a_notebook_in_a_plain_jupyter_runs_offline_and_says_so(notebook):
     printed = [output.get("text", "") for cell in nb.cells for output in cell.get("outputs", [])
                if output.get("output_type") == "stream"]
     assert sum(text.count(SAID) for text in printed) == 1, printed[:3]
+
+
+def test_the_javascript_notebook_in_a_plain_jupyter_runs_offline_and_says_so():
+    from helpers.javascript import javascript_unavailable
+
+    if reason := javascript_unavailable():
+        pytest.skip(reason)
+    for folder in [NOTEBOOKS, *NOTEBOOKS.parents]:
+        if (folder / ".env").is_file() and autostart.live_looking(dotenv_values(folder / ".env")):
+            pytest.skip(f"{folder / '.env'} configures a live endpoint: this test needs a machine with nothing set")
+    nb = nbformat.read(NOTEBOOKS / "06_javascript_rest.ipynb", as_version=4)
+    client = NotebookClient(nb, kernel_name="jslab", timeout=120, resources={"metadata": {"path": str(NOTEBOOKS)}})
+    client.execute(env=plain_jupyter_env())  # the kernel starts the replay server itself (scripts/jslab_kernel.js)
+    printed = [output.get("text", "") for cell in nb.cells for output in cell.get("outputs", [])
+               if output.get("output_type") == "stream"]
+    assert sum("the kernel started the bundled replay server at" in text for text in printed) == 1, printed[:4]
