@@ -160,8 +160,12 @@ def pytest_terminal_summary(terminalreporter: "pytest.TerminalReporter") -> None
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
+    # The process ends right after this: stop the replay server without waiting for uvicorn's shutdown (its 0.1 s
+    # ticks cost 0.2 s at the end of every worker's session, bench/notebook_suite.py); exiting ends its thread.
     if _server is not None:
-        _server.stop()
+        import threading
+
+        threading.Thread(target=_server.stop, name="mock-server-stop", daemon=True).start()
 
 
 @pytest.fixture(scope="session")
