@@ -76,6 +76,9 @@ class Served:
                 self.endpoints[name] = url
                 if model:
                     self.models[name] = model
+        except BaseException:  # a start that fails a check must not leave its server running
+            self.stop()
+            raise
         finally:
             timer.cancel()
 
