@@ -38,10 +38,12 @@ run: check-python check-curl $(STAMP) $(KERNEL_CONFIG) $(NODE_SETUP)
 	$(BIN)/python scripts/run_notebooks.py
 
 ## test: the whole test suite: every notebook under nbval (slowest first), and the unit and client tests, on both cores
-test: check-python check-curl $(STAMP) $(KERNEL_CONFIG) $(NODE_SETUP)
+# The local stand-in model is set up for its own tests (tests/test_local_model.py); the nbval run never uses it.
+test: check-python check-curl $(STAMP) $(KERNEL_CONFIG) $(LOCAL_MODEL) $(NODE_SETUP)
 	@# The secret scan reads every commit (tests/test_no_secrets.py): a shallow clone fetches its history first.
 	@if [ "$$(git rev-parse --is-shallow-repository 2>/dev/null)" = "true" ]; then git fetch --quiet --unshallow || true; fi
-	$(BIN)/python -m pytest -n 2 --dist loadfile
+	@# -rs: every skipped test is listed with its reason at the end, never hidden in the count
+	$(BIN)/python -m pytest -n 2 --dist loadfile -rs
 
 ## lab: JupyterLab with the replay server behind it (port 8000; make lab PORT=8001 for another) and the kernels' environment set; options for Jupyter in ARGS, e.g. make lab ARGS="--no-browser --ip 0.0.0.0"
 lab: check-python check-curl $(STAMP) $(KERNEL_CONFIG) $(LOCAL_MODEL) $(NODE_SETUP)
