@@ -16,9 +16,9 @@ import selectors
 import subprocess
 import sys
 import time
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
-from collections.abc import Iterator, Sequence
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT / "bench"
@@ -109,7 +109,11 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], align: str | No
 
 def write_result(name: str, title: str, body: str, info: dict[str, str] | None = None) -> Path:
     """Print a benchmark's report and write it to ``bench/results/<name>.md``."""
-    text = f"## {title}\n\n" + "\n".join(machine_lines(info)) + f"\n- command: `python bench/{name}.py`\n\n{body.strip()}\n"
+    text = (
+        f"## {title}\n\n"
+        + "\n".join(machine_lines(info))
+        + f"\n- command: `python bench/{name}.py`\n\n{body.strip()}\n"
+    )
     print(text)
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"{name}.md"
@@ -186,7 +190,9 @@ class ReplayProcess(ServerProcess):
         full_env = {**os.environ, **(env or {})}
         full_env.pop("AZURE_INFERENCE_CREDENTIAL", None)  # the server then accepts the demo key
         self.started = time.perf_counter()
-        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=full_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.proc = subprocess.Popen(
+            cmd, cwd=ROOT, env=full_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
         self.port = 0
         self.startup_seconds = float("nan")
         sel = selectors.DefaultSelector()
@@ -231,7 +237,6 @@ class ReplayProcess(ServerProcess):
             time.sleep(0.01)
         self.stop()
         raise RuntimeError("replay server did not answer GET /info in time")
-
 
     def __enter__(self) -> ReplayProcess:
         return self

@@ -47,8 +47,21 @@ def ensure_deno() -> Path | None:
         return None
     print(f"installing deno@{DENO_VERSION} into {DENO_DIR.relative_to(ROOT)} (once) ...", flush=True)
     DENO_DIR.mkdir(parents=True, exist_ok=True)
-    subprocess.run(["npm", "install", "--prefix", str(DENO_DIR), "--no-audit", "--no-fund", "--loglevel", "error", f"deno@{DENO_VERSION}"],
-                   check=True, timeout=600)
+    subprocess.run(
+        [
+            "npm",
+            "install",
+            "--prefix",
+            str(DENO_DIR),
+            "--no-audit",
+            "--no-fund",
+            "--loglevel",
+            "error",
+            f"deno@{DENO_VERSION}",
+        ],
+        check=True,
+        timeout=600,
+    )
     found = list(DENO_DIR.glob("node_modules/@deno/*/deno"))
     return found[0] if found else None
 
@@ -112,8 +125,15 @@ def main(argv: list[str] | None = None) -> int:
         sys.exit("deno could not be installed (npm missing?)")
     kernels_dir = Path(tempfile.mkdtemp(prefix="bench-js-kernels-"))
     (kernels_dir / "kernels" / "deno").mkdir(parents=True)
-    (kernels_dir / "kernels" / "deno" / "kernel.json").write_text(json.dumps(
-        {"argv": [str(deno), "jupyter", "--kernel", "--conn", "{connection_file}"], "display_name": "Deno", "language": "typescript"}))
+    (kernels_dir / "kernels" / "deno" / "kernel.json").write_text(
+        json.dumps(
+            {
+                "argv": [str(deno), "jupyter", "--kernel", "--conn", "{connection_file}"],
+                "display_name": "Deno",
+                "language": "typescript",
+            }
+        )
+    )
     os.environ["JUPYTER_PATH"] = os.pathsep.join(filter(None, [str(kernels_dir), os.environ.get("JUPYTER_PATH")]))
     deno_version = subprocess.run([str(deno), "--version"], capture_output=True, text=True).stdout.splitlines()[0]
     tslab_version = json.loads((ROOT / "node_modules" / "tslab" / "package.json").read_text())["version"]
@@ -127,52 +147,95 @@ def main(argv: list[str] | None = None) -> int:
     runs: dict[str, list[dict[str, Any]]] = {"jslab": [], "deno": []}
     try:
         for r in range(args.rounds):
-            for kernel in (("jslab", "deno") if r % 2 == 0 else ("deno", "jslab")):
+            for kernel in ("jslab", "deno") if r % 2 == 0 else ("deno", "jslab"):
                 res = run_kernel(kernel, cells + list(PROBES.values()), probes=len(PROBES))
                 runs[kernel].append(res)
-                print(f"round {r + 1} {kernel:6} start {res['start']:.2f} s, notebook cells "
-                      f"{sum(c['seconds'] for c in res['cells'][:len(cells)]):.2f} s", flush=True)
+                print(
+                    f"round {r + 1} {kernel:6} start {res['start']:.2f} s, notebook cells "
+                    f"{sum(c['seconds'] for c in res['cells'][: len(cells)]):.2f} s",
+                    flush=True,
+                )
     finally:
         server.stop()
         shutil.rmtree(kernels_dir, ignore_errors=True)
 
     n = len(cells)
+
     def stat(kernel: str, fn) -> float:
         return median([fn(run) for run in runs[kernel]])
+
     rows = []
-    for kernel, label in (("jslab", f"tslab {tslab_version} (`jslab`, Node.js {subprocess.run(['node', '--version'], capture_output=True, text=True).stdout.strip()})"),
-                          ("deno", f"Deno's kernel (`deno jupyter`, {deno_version})")):
+    for kernel, label in (
+        (
+            "jslab",
+            f"tslab {tslab_version} (`jslab`, Node.js {subprocess.run(['node', '--version'], capture_output=True, text=True).stdout.strip()})",
+        ),
+        ("deno", f"Deno's kernel (`deno jupyter`, {deno_version})"),
+    ):
         cell_s = lambda run: [c["seconds"] for c in run["cells"][:n]]  # noqa: E731
-        rows.append([label, fmt(stat(kernel, lambda run: run["start"]), 2), fmt(stat(kernel, lambda run: sum(cell_s(run))), 2),
-                     fmt(stat(kernel, lambda run: median(cell_s(run))) * 1000, 0), fmt(stat(kernel, lambda run: max(cell_s(run))), 2),
-                     fmt(stat(kernel, lambda run: run["start"] + sum(cell_s(run)) + run["stop"]), 2),
-                     sum(1 for c in runs[kernel][-1]["cells"][:n] if c["error"] or c["status"] != "ok")])
+        rows.append(
+            [
+                label,
+                fmt(stat(kernel, lambda run: run["start"]), 2),
+                fmt(stat(kernel, lambda run: sum(cell_s(run))), 2),
+                fmt(stat(kernel, lambda run: median(cell_s(run))) * 1000, 0),
+                fmt(stat(kernel, lambda run: max(cell_s(run))), 2),
+                fmt(stat(kernel, lambda run: run["start"] + sum(cell_s(run)) + run["stop"]), 2),
+                sum(1 for c in runs[kernel][-1]["cells"][:n] if c["error"] or c["status"] != "ok"),
+            ]
+        )
     last = {k: runs[k][-1]["cells"] for k in runs}
-    differ = [i + 1 for i in range(n) if last["jslab"][i]["text"] != last["deno"][i]["text"] or last["jslab"][i]["error"] != last["deno"][i]["error"]]
+    differ = [
+        i + 1
+        for i in range(n)
+        if last["jslab"][i]["text"] != last["deno"][i]["text"] or last["jslab"][i]["error"] != last["deno"][i]["error"]
+    ]
     probe_rows = []
     for j, name in enumerate(PROBES):
         cells_ = {k: last[k][n + j] for k in last}
-        show = lambda c: (f"error `{c['error'][:110]}`" if c["error"] else (f"status {c['status']}; " if c["status"] != "ok" else "")  # noqa: E731
-                          + (f"output `{c['text'].strip()[:110]}`" if c["text"].strip() else "no output"))
+        show = (
+            lambda c: (
+                f"error `{c['error'][:110]}`"
+                if c["error"]
+                else (f"status {c['status']}; " if c["status"] != "ok" else "")  # noqa: E731
+                + (f"output `{c['text'].strip()[:110]}`" if c["text"].strip() else "no output")
+            )
+        )
         probe_rows.append([name, f"`{PROBES[name]}`", show(cells_["jslab"]), show(cells_["deno"])])
     detail = []
     for i in differ:
         a, b = last["jslab"][i - 1], last["deno"][i - 1]
-        detail.append(f"- code cell {i}: tslab `{(a['error'] or a['text']).strip()[:140]!s}` / Deno `{(b['error'] or b['text']).strip()[:140]!s}`")
-    body = "\n".join([
-        f"notebooks/06_javascript_rest.ipynb ({n} code cells) against the replay server, medians of {args.rounds} round(s), "
-        "alternating which kernel goes first:",
-        "",
-        table(["kernel", "start s", "all cells s", "median cell ms", "slowest cell s", "start + cells + stop s", "cells failing"], rows, "lrrrrrr"),
-        "",
-        "How each reports mistakes and output (probe cells run after the notebook, last round):",
-        "",
-        table(["probe", "cell", "tslab", "Deno"], probe_rows),
-        "",
-        f"Code cells whose output differs between the two (last round): {', '.join(map(str, differ)) or 'none'}.",
-        "",
-        *detail,
-    ])
+        detail.append(
+            f"- code cell {i}: tslab `{(a['error'] or a['text']).strip()[:140]!s}` / Deno `{(b['error'] or b['text']).strip()[:140]!s}`"
+        )
+    body = "\n".join(
+        [
+            f"notebooks/06_javascript_rest.ipynb ({n} code cells) against the replay server, medians of {args.rounds} round(s), "
+            "alternating which kernel goes first:",
+            "",
+            table(
+                [
+                    "kernel",
+                    "start s",
+                    "all cells s",
+                    "median cell ms",
+                    "slowest cell s",
+                    "start + cells + stop s",
+                    "cells failing",
+                ],
+                rows,
+                "lrrrrrr",
+            ),
+            "",
+            "How each reports mistakes and output (probe cells run after the notebook, last round):",
+            "",
+            table(["probe", "cell", "tslab", "Deno"], probe_rows),
+            "",
+            f"Code cells whose output differs between the two (last round): {', '.join(map(str, differ)) or 'none'}.",
+            "",
+            *detail,
+        ]
+    )
     write_result("js_kernels", "JavaScript kernels on notebook 06: tslab and Deno", body, info)
     return 0
 

@@ -62,7 +62,9 @@ class Connection(asyncio.Protocol):
     def on_message_complete(self) -> None:
         waiter, self.waiter = self.waiter, None
         if waiter is not None and not waiter.done():
-            waiter.set_result((self.parser.get_status_code(), self.first_byte, self.nbytes, self.parser.should_keep_alive()))
+            waiter.set_result(
+                (self.parser.get_status_code(), self.first_byte, self.nbytes, self.parser.should_keep_alive())
+            )
 
 
 def build_request(args: argparse.Namespace) -> bytes:
@@ -153,8 +155,12 @@ async def run(args: argparse.Namespace) -> dict:
         "seconds": seconds,
         "timed_out": timed_out,
         "rps": done / seconds if done and seconds == seconds else None,
-        "p50_ms": pct(lat_ms, 50), "p90_ms": pct(lat_ms, 90), "p99_ms": pct(lat_ms, 99), "max_ms": lat_ms[-1] if lat_ms else None,
-        "ttfb_p50_ms": pct(ttfb_ms, 50), "ttfb_p99_ms": pct(ttfb_ms, 99),
+        "p50_ms": pct(lat_ms, 50),
+        "p90_ms": pct(lat_ms, 90),
+        "p99_ms": pct(lat_ms, 99),
+        "max_ms": lat_ms[-1] if lat_ms else None,
+        "ttfb_p50_ms": pct(ttfb_ms, 50),
+        "ttfb_p99_ms": pct(ttfb_ms, 99),
         "statuses": {str(k): v for k, v in sorted(statuses.items())},
         "bytes_per_response": nbytes / done if done else None,
         "loadgen_cpu_seconds": cpu,

@@ -21,22 +21,42 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import httpx  # noqa: E402
-
 from _common import DEMO_KEY, fmt, machine, median, table, write_result  # noqa: E402
+
 from helpers.mock import MockServer  # noqa: E402
 from helpers.mock.local_model import cpu_threads, unavailable_reason  # noqa: E402
 
-TOPICS = ["a lighthouse", "a red bicycle", "the moon", "a small garden", "an old clock", "a paper boat", "rain", "a fox"]
+TOPICS = [
+    "a lighthouse",
+    "a red bicycle",
+    "the moon",
+    "a small garden",
+    "an old clock",
+    "a paper boat",
+    "rain",
+    "a fox",
+]
 
 
 def one_stream(base_url: str, topic: str, max_tokens: int, seed: int) -> dict[str, float]:
-    body = {"model": "Llama-3.3-70B-Instruct", "stream": True, "max_tokens": max_tokens, "temperature": 0.7, "seed": seed,
-            "messages": [{"role": "user", "content": f"Write a short story about {topic}."}]}
+    body = {
+        "model": "Llama-3.3-70B-Instruct",
+        "stream": True,
+        "max_tokens": max_tokens,
+        "temperature": 0.7,
+        "seed": seed,
+        "messages": [{"role": "user", "content": f"Write a short story about {topic}."}],
+    }
     start = time.perf_counter()
     first = last = None
     tokens = 0
-    with httpx.stream("POST", f"{base_url}/openai/v1/chat/completions", json=body, timeout=120,
-                      headers={"Authorization": f"Bearer {DEMO_KEY}"}) as response:
+    with httpx.stream(
+        "POST",
+        f"{base_url}/openai/v1/chat/completions",
+        json=body,
+        timeout=120,
+        headers={"Authorization": f"Bearer {DEMO_KEY}"},
+    ) as response:
         assert response.headers.get("x-replay-provenance") == "local-model", response.read()
         for line in response.iter_lines():
             if not line.startswith("data: {"):
@@ -48,8 +68,13 @@ def one_stream(base_url: str, topic: str, max_tokens: int, seed: int) -> dict[st
             if chunk.get("usage"):
                 tokens = chunk["usage"]["completion_tokens"]
     assert first is not None and last is not None
-    return {"first": first - start, "tokens": tokens, "rate": (tokens - 1) / (last - first) if last > first else float("nan"),
-            "start": start, "end": last}
+    return {
+        "first": first - start,
+        "tokens": tokens,
+        "rate": (tokens - 1) / (last - first) if last > first else float("nan"),
+        "start": start,
+        "end": last,
+    }
 
 
 def concurrent(base_url: str, n: int, max_tokens: int, seed: int) -> tuple[list[dict[str, float]], float]:
@@ -91,10 +116,18 @@ def main(argv: list[str] | None = None) -> int:
     load_after = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     rows = [
         ["cold: first request (loads the model)", fmt(cold["first"], 2), "", ""],
-        [f"1 stream ({args.rounds} runs, median)", fmt(median([s["first"] for s in singles]), 2),
-         fmt(median([s["rate"] for s in singles])), fmt(median([s["rate"] for s in singles]))],
-        [f"4 concurrent streams ({args.rounds} rounds, median)", fmt(median([s["first"] for s in fours]), 2),
-         fmt(median([s["rate"] for s in fours])), fmt(median(four_rates))],
+        [
+            f"1 stream ({args.rounds} runs, median)",
+            fmt(median([s["first"] for s in singles]), 2),
+            fmt(median([s["rate"] for s in singles])),
+            fmt(median([s["rate"] for s in singles])),
+        ],
+        [
+            f"4 concurrent streams ({args.rounds} rounds, median)",
+            fmt(median([s["first"] for s in fours]), 2),
+            fmt(median([s["rate"] for s in fours])),
+            fmt(median(four_rates)),
+        ],
     ]
     body = (
         f"SmolLM2-135M-Instruct Q4_1 through xllamacpp, {cpu_threads()} threads, up to {args.max_tokens} tokens a stream, "

@@ -65,7 +65,7 @@ HEAVY_IMPORT_SECONDS = 0.1
 MAX_DRILLS = 8
 
 # Installed in a Python kernel before the notebook's first cell; prints nothing, changes no behaviour.
-INSTRUMENT = r'''# bench-instrumentation
+INSTRUMENT = r"""# bench-instrumentation
 import asyncio as _aio, builtins as _b, importlib as _il, importlib.util as _ilu, sys as _s, threading as _th, time as _t
 _bench = {"depth": 0, "total": 0.0, "mods": {}, "order": {}, "net": [],
           "wait": 0.0, "wait_cpu": 0.0, "waits": 0, "pending": 0, "t0": 0.0, "c0": 0.0}
@@ -164,7 +164,7 @@ def _bench_audit(event, args):
     elif event == "socket.connect" and isinstance(args[1], tuple) and not _bench_loopback(args[1][0]):
         _bench["net"].append(f"connect {args[1][0]}:{args[1][1]}")
 _s.addaudithook(_bench_audit)
-'''
+"""
 REPORT = """# bench-report
 import json as _j
 print(_j.dumps({"total": _bench["total"], "mods": _bench["mods"], "net": _bench["net"],
@@ -205,13 +205,19 @@ JS_INSTRUMENT = r"""// bench-instrumentation
 JS_REPORT = """// bench-report
 console.log(JSON.stringify({ total: globalThis.__bench.total, mods: globalThis.__bench.mods, order: globalThis.__bench.order }));
 """
+
+
 def js_floor(names: list[str]) -> str:
     """The packages one notebook required, imported as its cells do (tslab type-checks an import, then requires it)."""
     names = [n for n in names if not n.startswith(".")]
     imports = [n for n in names if not n.endswith(".json")]
-    return ("// bench-floor\n" + "".join(f"import * as floorPackage{i} from {json.dumps(n)};\n" for i, n in enumerate(imports))
-            + f"[{', '.join(f'floorPackage{i}' for i in range(len(imports)))}];\n"  # used, so that the compiler keeps them
-            + "".join(f"require({json.dumps(n)});\n" for n in names if n.endswith(".json")) + "undefined;\n")
+    return (
+        "// bench-floor\n"
+        + "".join(f"import * as floorPackage{i} from {json.dumps(n)};\n" for i, n in enumerate(imports))
+        + f"[{', '.join(f'floorPackage{i}' for i in range(len(imports)))}];\n"  # used, so that the compiler keeps them
+        + "".join(f"require({json.dumps(n)});\n" for n in names if n.endswith(".json"))
+        + "undefined;\n"
+    )
 
 
 JS_SLEEP = "await new Promise((resolve) => setTimeout(resolve, {ms}));"
@@ -235,8 +241,14 @@ class Kernel:
 
         self.nb = nb
         # "immediate" kills the kernel at the end, as nbval does; nbclient's default waits for it to exit.
-        self.client = NotebookClient(nb, timeout=300, kernel_name=kernel_name, allow_errors=True, shutdown_kernel="immediate",
-                                     resources={"metadata": {"path": str(cwd)}})
+        self.client = NotebookClient(
+            nb,
+            timeout=300,
+            kernel_name=kernel_name,
+            allow_errors=True,
+            shutdown_kernel="immediate",
+            resources={"metadata": {"path": str(cwd)}},
+        )
 
     async def start(self) -> float:
         start = time.perf_counter()
@@ -300,18 +312,32 @@ async def run_notebook(path: Path) -> dict[str, Any]:
                 after = float(await kernel.evaluate("_bench['total']"))  # not part of the cell's time
                 imports.append(after - before)
                 before = after
-            errors += [f"cell {index}: {o.get('ename')}: {o.get('evalue', '')[:100]}" for o in cell.outputs if o.get("output_type") == "error"]
+            errors += [
+                f"cell {index}: {o.get('ename')}: {o.get('evalue', '')[:100]}"
+                for o in cell.outputs
+                if o.get("output_type") == "error"
+            ]
         stats = last_json(await kernel.run_extra(REPORT if py else JS_REPORT))
         empty = sorted([(await kernel.timed_extra(EMPTY if py else JS_EMPTY))[0] for _ in range(5)])[2]
     finally:
         out["kernel_stop"] = await kernel.stop()
     order = stats["order"] if py else [[name, []] for name in stats["order"]]
     out.update(
-        cells=len(cells), cell_seconds=seconds, cell_imports=imports or [float("nan")] * len(seconds), imports=stats["total"],
-        run_cells=sum(seconds) + out["setup"], empty_cell=empty,
-        wait=stats.get("wait", 0.0), wait_cpu=stats.get("wait_cpu", 0.0), waits=stats.get("waits", 0), wait_measured=py,
+        cells=len(cells),
+        cell_seconds=seconds,
+        cell_imports=imports or [float("nan")] * len(seconds),
+        imports=stats["total"],
+        run_cells=sum(seconds) + out["setup"],
+        empty_cell=empty,
+        wait=stats.get("wait", 0.0),
+        wait_cpu=stats.get("wait_cpu", 0.0),
+        waits=stats.get("waits", 0),
+        wait_measured=py,
         heavy_imports=dict(sorted(stats["mods"].items(), key=lambda kv: -kv[1])[:15]),
-        import_order=order, network=sorted(set(stats.get("net", []))), network_measured=py, errors=errors,
+        import_order=order,
+        network=sorted(set(stats.get("net", []))),
+        network_measured=py,
+        errors=errors,
     )
     out["rest"] = out["run_cells"] - out["imports"] - out["wait"]
     out["total"] = out["kernel_start"] + out["run_cells"] + out["kernel_stop"]
@@ -331,12 +357,18 @@ async def run_floor(path: Path, kernel_name: str, order: list[list[Any]], wait: 
         else:
             source = js_floor([name for name, _ in order])
         out["imports"], cell = await kernel.timed_extra(source)
-        problems = [o.get("text", o.get("evalue", "")) for o in cell.outputs if o.get("output_type") == "error" or o.get("name") == "stderr"]
+        problems = [
+            o.get("text", o.get("evalue", ""))
+            for o in cell.outputs
+            if o.get("output_type") == "error" or o.get("name") == "stderr"
+        ]
         if problems:  # a floor that did not import everything would be too low
             raise RuntimeError(f"floor cell failed: {' '.join(problems)[:300]}")
         out["floor"] = out["kernel_start"] + out["imports"]
         if wait > 0:
-            out["waited"], _ = await kernel.timed_extra(SLEEP.format(seconds=round(wait, 3)) if py else JS_SLEEP.format(ms=round(wait * 1000)))
+            out["waited"], _ = await kernel.timed_extra(
+                SLEEP.format(seconds=round(wait, 3)) if py else JS_SLEEP.format(ms=round(wait * 1000))
+            )
             out["floor"] += out["waited"]
     finally:
         out["kernel_stop"] = await kernel.stop()
@@ -359,17 +391,28 @@ async def run_all(jobs: int, make: list[Any]) -> tuple[float, list[dict[str, Any
     return time.perf_counter() - start, list(results)
 
 
-def floor_run(jobs: int, items: list[tuple[Path, dict[str, Any]]], with_waits: bool) -> tuple[float, dict[Path, dict[str, Any]]]:
+def floor_run(
+    jobs: int, items: list[tuple[Path, dict[str, Any]]], with_waits: bool
+) -> tuple[float, dict[Path, dict[str, Any]]]:
     """The floor kernels, ``jobs`` at a time, longest first (by this run's numbers: the order is not part of the floor)."""
     cost = lambda r: r["kernel_start"] + r["imports"] + (r["wait"] if with_waits else 0.0)  # noqa: E731
     lpt = sorted(items, key=lambda pr: -cost(pr[1]))
-    wall, floors = asyncio.run(run_all(jobs, [
-        lambda p=p, r=r: run_floor(p, r["kernel"], r["import_order"], r["wait"] if with_waits else 0.0) for p, r in lpt]))
+    wall, floors = asyncio.run(
+        run_all(
+            jobs,
+            [
+                lambda p=p, r=r: run_floor(p, r["kernel"], r["import_order"], r["wait"] if with_waits else 0.0)
+                for p, r in lpt
+            ],
+        )
+    )
     return wall, dict(zip([p for p, _ in lpt], floors))
 
 
 # -- the harness, and import costs ------------------------------------------------------------
-def timed_command(cmd: list[str], extra_env: dict[str, str] | None = None, timeout: float = 1800) -> tuple[float, int, str]:
+def timed_command(
+    cmd: list[str], extra_env: dict[str, str] | None = None, timeout: float = 1800
+) -> tuple[float, int, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AZURE_INFERENCE")}
     env.update(extra_env or {})
     start = time.perf_counter()
@@ -387,15 +430,25 @@ def timeline_command(cmd: list[str], *options: str) -> tuple[tuple[float, int, s
         started = time.time()
         result = timed_command([cmd[0], "-m", "pytest", *extra, *cmd[3:]], env)
         events = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
-    files = sorted(([e["worker"], Path(e["file"]).name, e["start"] - started, e["end"] - started] for e in events if e["event"] == "file"),
-                   key=lambda f: f[2])
+    files = sorted(
+        (
+            [e["worker"], Path(e["file"]).name, e["start"] - started, e["end"] - started]
+            for e in events
+            if e["event"] == "file"
+        ),
+        key=lambda f: f[2],
+    )
     collected = {e["worker"]: e["at"] - started for e in events if e["event"] == "collected"}
     finished = {e["worker"]: e["finished"] - started for e in events if e["event"] == "process"}
     return result, {"files": files, "collected": collected, "finished": finished, "wall": result[0]}
 
 
 def summary_line(output: str) -> str:
-    lines = [ln.strip("= ").strip() for ln in output.splitlines() if re.search(r"\b(passed|failed|errors?|collected|no tests ran)\b", ln)]
+    lines = [
+        ln.strip("= ").strip()
+        for ln in output.splitlines()
+        if re.search(r"\b(passed|failed|errors?|collected|no tests ran)\b", ln)
+    ]
     return lines[-1] if lines else "no summary"
 
 
@@ -404,8 +457,14 @@ def importtime(module: str, before: str = "") -> tuple[float, list[tuple[str, fl
     from helpers.offline import OFFLINE_ENV
 
     env = {**os.environ, **OFFLINE_ENV}
-    done = subprocess.run([python(), "-X", "importtime", "-c", f"{before}import {module}"], cwd=NOTEBOOKS, env=env,
-                          capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [python(), "-X", "importtime", "-c", f"{before}import {module}"],
+        cwd=NOTEBOOKS,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     total, rows, pending = float("nan"), [], []
     for line in done.stderr.splitlines():
         m = re.match(r"import time:\s+(\d+) \|\s+(\d+) \|( *)(\S+)", line)
@@ -433,12 +492,22 @@ def makespan(durations: list[float], workers: int) -> float:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("notebooks", nargs="*", type=Path, help="default: notebooks/*.ipynb")
-    p.add_argument("--jobs", type=int, default=2, help="notebooks at a time in the breakdown and the floor (default 2, like -n 2)")
+    p.add_argument(
+        "--jobs", type=int, default=2, help="notebooks at a time in the breakdown and the floor (default 2, like -n 2)"
+    )
     p.add_argument("--skip-nbval", action="store_true", help="skip the pytest/nbval runs")
-    p.add_argument("--rounds", type=int, default=3,
-                   help="rounds of the project's nbval command and --collect-only, the median counts (default 3; the two timeline runs go once)")
-    p.add_argument("--floor-rounds", type=int, default=2,
-                   help="floor runs; the fastest is the floor, since noise only ever slows a run down (default 2)")
+    p.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="rounds of the project's nbval command and --collect-only, the median counts (default 3; the two timeline runs go once)",
+    )
+    p.add_argument(
+        "--floor-rounds",
+        type=int,
+        default=2,
+        help="floor runs; the fastest is the floor, since noise only ever slows a run down (default 2)",
+    )
     args = p.parse_args(argv)
 
     info = machine()
@@ -462,8 +531,15 @@ def main(argv: list[str] | None = None) -> int:
         breakdown_wall, results = asyncio.run(run_all(args.jobs, [lambda p=p: run_notebook(p) for p in paths]))
         for path, r in zip(paths, results):
             r.setdefault("notebook", path.name)
-            print(f"  {r['notebook']}: " + (f"FAILED {r['failed'][:300]}" if "failed" in r else
-                                            f"{r['total']:.2f} s (waiting {r['wait']:.2f} s)"), flush=True)
+            print(
+                f"  {r['notebook']}: "
+                + (
+                    f"FAILED {r['failed'][:300]}"
+                    if "failed" in r
+                    else f"{r['total']:.2f} s (waiting {r['wait']:.2f} s)"
+                ),
+                flush=True,
+            )
         ok = [(path, r) for path, r in zip(paths, results) if "failed" not in r]
         print(f"floor: the same kernels, imports only, {args.jobs} at a time, longest first", flush=True)
         floor_rounds = []
@@ -511,7 +587,9 @@ def main(argv: list[str] | None = None) -> int:
                 if sec >= HEAVY_IMPORT_SECONDS:
                     heavy[mod] = max(heavy.get(mod, 0.0), sec)
     drill = {}
-    block = "import sys; sys.modules['rfc3987_syntax'] = None; "  # as helpers.pytest_plugin and scripts/run_notebooks.py do
+    block = (
+        "import sys; sys.modules['rfc3987_syntax'] = None; "  # as helpers.pytest_plugin and scripts/run_notebooks.py do
+    )
     for mod in [*sorted(heavy, key=lambda m: -heavy[m])[:MAX_DRILLS], "helpers"]:
         print(f"python -X importtime -c 'import {mod}'", flush=True)
         drill[mod] = importtime(mod)
@@ -519,8 +597,19 @@ def main(argv: list[str] | None = None) -> int:
         print(f"python -X importtime -c 'import {mod}' (rfc3987_syntax blocked)", flush=True)
         drill[f"{mod} (harness)"] = importtime(mod, block)
 
-    body = report(results, [r for _, r in ok], runs, timelines, nbval_cmd, breakdown_wall, floor_walls, floor_wait_wall,
-                  args.jobs, heavy, drill)
+    body = report(
+        results,
+        [r for _, r in ok],
+        runs,
+        timelines,
+        nbval_cmd,
+        breakdown_wall,
+        floor_walls,
+        floor_wait_wall,
+        args.jobs,
+        heavy,
+        drill,
+    )
     write_result("notebook_suite", "Notebook suite: wall time and where it goes", body, info)
     return 0
 
@@ -533,8 +622,10 @@ def write_notebook_seconds(seconds: dict[str, float]) -> None:
     except (OSError, ValueError, KeyError):
         known = {}
     known.update({name: round(sec, 2) for name, sec in seconds.items()})
-    about = ("Seconds each notebook took in the last run of bench/notebook_suite.py (kernel start to stop, 2 at a time). "
-             "helpers.pytest_plugin hands the slowest notebooks to the pytest-xdist workers first.")
+    about = (
+        "Seconds each notebook took in the last run of bench/notebook_suite.py (kernel start to stop, 2 at a time). "
+        "helpers.pytest_plugin hands the slowest notebooks to the pytest-xdist workers first."
+    )
     path.write_text(json.dumps({"about": about, "seconds": dict(sorted(known.items()))}, indent=2) + "\n")
     print(f"written: {path.relative_to(ROOT)}", flush=True)
 
@@ -550,19 +641,43 @@ def schedule_lines(label: str, tl: dict[str, Any], jobs: int) -> list[str]:
     for w in workers:
         mine = [f for f in files if f[0] == w]
         busy = sum(e - s for _, _, s, e in mine)
-        rows.append([w, fmt(tl["collected"].get(w, float("nan")), 1), fmt(mine[0][2], 1), fmt(mine[-1][3], 1), fmt(busy, 1),
-                     ", ".join(f"{n.split('_')[0]} {e - s:.1f}" for _, n, s, e in mine)])
-    lines += [table(["worker", "collected at s", "first notebook at s", "last done at s", "busy s", "notebooks in order, seconds each"],
-                    rows, "lrrrrl"), ""]
+        rows.append(
+            [
+                w,
+                fmt(tl["collected"].get(w, float("nan")), 1),
+                fmt(mine[0][2], 1),
+                fmt(mine[-1][3], 1),
+                fmt(busy, 1),
+                ", ".join(f"{n.split('_')[0]} {e - s:.1f}" for _, n, s, e in mine),
+            ]
+        )
+    lines += [
+        table(
+            [
+                "worker",
+                "collected at s",
+                "first notebook at s",
+                "last done at s",
+                "busy s",
+                "notebooks in order, seconds each",
+            ],
+            rows,
+            "lrrrrl",
+        ),
+        "",
+    ]
     spans = sorted((e - s for _, _, s, e in files), reverse=True)
     first, last = min(f[2] for f in files), max(f[3] for f in files)
     ends = tl.get("finished", {})
     worker_end = max((t for w, t in ends.items() if w != "controller"), default=float("nan"))
-    lines += [f"- Before the first notebook: {first:.1f} s (pytest, xdist workers, collection, replay servers); after the last: "
-              f"{tl['wall'] - last:.1f} s (the last worker's session ends {worker_end - last:.2f} s after its last notebook, the "
-              f"controller's {ends.get('controller', float('nan')) - last:.2f} s after; the rest is processes exiting). Notebooks: {sum(spans):.1f} s of work on {len(workers)} workers; "
-              f"handed out longest first, these spans would end {makespan(spans, jobs):.1f} s after the first one started "
-              f"(measured here: {last - first:.1f} s).", ""]
+    lines += [
+        f"- Before the first notebook: {first:.1f} s (pytest, xdist workers, collection, replay servers); after the last: "
+        f"{tl['wall'] - last:.1f} s (the last worker's session ends {worker_end - last:.2f} s after its last notebook, the "
+        f"controller's {ends.get('controller', float('nan')) - last:.2f} s after; the rest is processes exiting). Notebooks: {sum(spans):.1f} s of work on {len(workers)} workers; "
+        f"handed out longest first, these spans would end {makespan(spans, jobs):.1f} s after the first one started "
+        f"(measured here: {last - first:.1f} s).",
+        "",
+    ]
     return lines
 
 
@@ -593,17 +708,25 @@ def fastest_possible(base_wall: float, round_trips: float, harness: float, jobs:
     return base_wall + round_trips / jobs + harness
 
 
-def report(results, ok, runs, timelines, nbval_cmd, breakdown_wall, floor_walls, floor_wait_wall, jobs, heavy, drill) -> str:
+def report(
+    results, ok, runs, timelines, nbval_cmd, breakdown_wall, floor_walls, floor_wait_wall, jobs, heavy, drill
+) -> str:
     lines: list[str] = []
     floor_wall = min(floor_walls)
     show = lambda cmd: "`" + " ".join(["python", *cmd[1:]]) + "`"  # noqa: E731
-    mean = lambda label: sorted(r[0] for r in runs[label])[len(runs[label]) // 2] if len(runs[label]) % 2 else (  # noqa: E731
-        sum(sorted(r[0] for r in runs[label])[len(runs[label]) // 2 - 1:len(runs[label]) // 2 + 1]) / 2)  # the median
+    mean = lambda label: (
+        sorted(r[0] for r in runs[label])[len(runs[label]) // 2]
+        if len(runs[label]) % 2
+        # noqa: E731
+        else (sum(sorted(r[0] for r in runs[label])[len(runs[label]) // 2 - 1 : len(runs[label]) // 2 + 1]) / 2)
+    )  # the median
     each = lambda label: " / ".join(f"{r[0]:.1f}" for r in runs[label])  # noqa: E731
     waiting = sum(r["wait"] for r in ok)
     has_wait = floor_wait_wall == floor_wait_wall  # not NaN
     kernels = sorted({r["kernel"] for r in ok})
-    biggest_rest = ", ".join(f"{r['notebook'].split('_')[0]} {r['rest']:.1f} s" for r in sorted(ok, key=lambda r: -r["rest"])[:4])
+    biggest_rest = ", ".join(
+        f"{r['notebook'].split('_')[0]} {r['rest']:.1f} s" for r in sorted(ok, key=lambda r: -r["rest"])[:4]
+    )
     if runs:
         harness = mean("nbval") - breakdown_wall
         ratio = mean("nbval") / floor_wall
@@ -611,16 +734,35 @@ def report(results, ok, runs, timelines, nbval_cmd, breakdown_wall, floor_walls,
         lines += [
             f"Goal: the nbval run within {GOAL_RATIO}x of the floor (kernel starts plus imports, {jobs} at a time, measured in "
             f"this run) -> **{verdict}**: {mean('nbval'):.1f} s vs {floor_wall:.1f} s = **{ratio:.2f}x**"
-            + (f" (counting the notebooks' {waiting:.1f} s of deliberate waiting as unavoidable too: {mean('nbval'):.1f} s vs "
-               f"{floor_wait_wall:.1f} s = {mean('nbval') / floor_wait_wall:.2f}x)" if has_wait else "") + ".",
+            + (
+                f" (counting the notebooks' {waiting:.1f} s of deliberate waiting as unavoidable too: {mean('nbval'):.1f} s vs "
+                f"{floor_wait_wall:.1f} s = {mean('nbval') / floor_wait_wall:.2f}x)"
+                if has_wait
+                else ""
+            )
+            + ".",
             "",
-            *([f"Even with no overhead at all the suite would take as long as the floor plus the waiting ({floor_wait_wall:.1f} s = "
-               f"{floor_wait_wall / floor_wall:.2f}x the floor): " + ("the goal cannot be met while the notebooks wait that long on "
-               "purpose." if floor_wait_wall / floor_wall > GOAL_RATIO else "the waiting alone does not rule the goal out."), ""]
-              if has_wait else []),
+            *(
+                [
+                    f"Even with no overhead at all the suite would take as long as the floor plus the waiting ({floor_wait_wall:.1f} s = "
+                    f"{floor_wait_wall / floor_wall:.2f}x the floor): "
+                    + (
+                        "the goal cannot be met while the notebooks wait that long on purpose."
+                        if floor_wait_wall / floor_wall > GOAL_RATIO
+                        else "the waiting alone does not rule the goal out."
+                    ),
+                    "",
+                ]
+                if has_wait
+                else []
+            ),
             f"Where the rest goes: the notebooks alone, with no test harness (nbclient, {jobs} at a time, breakdown below), take "
             f"{breakdown_wall:.1f} s = {breakdown_wall / floor_wall:.2f}x the floor, so pytest, xdist, nbval and the replay servers "
-            + (f"add {harness:.1f} s" if harness >= 0.5 else f"add no measurable time ({harness:+.1f} s: within this machine's noise)")
+            + (
+                f"add {harness:.1f} s"
+                if harness >= 0.5
+                else f"add no measurable time ({harness:+.1f} s: within this machine's noise)"
+            )
             + "; the cells' own work beyond imports and waiting is "
             f"{sum(r['rest'] for r in ok):.1f} s of kernel time ({biggest_rest}, ...).",
             "",
@@ -630,30 +772,73 @@ def report(results, ok, runs, timelines, nbval_cmd, breakdown_wall, floor_walls,
         ]
     rows = []
     if runs:
-        rows += [[show(nbval_cmd), fmt(mean("nbval")), f"{mean('nbval') / floor_wall:.2f}x", f"{each('nbval')}; {summary_line(runs['nbval'][-1][2])}"]]
+        rows += [
+            [
+                show(nbval_cmd),
+                fmt(mean("nbval")),
+                f"{mean('nbval') / floor_wall:.2f}x",
+                f"{each('nbval')}; {summary_line(runs['nbval'][-1][2])}",
+            ]
+        ]
         if "timeline" in runs:
             rows += [
-                ["the same, with `-p pytest_timeline` (records the schedule below; the project's order: slowest first by the last benchmark)",
-                 fmt(mean("timeline")), f"{mean('timeline') / floor_wall:.2f}x", f"{each('timeline')}; {summary_line(runs['timeline'][-1][2])}"],
-                ["the same in xdist's own order (`--loadscope-reorder`: most tests first)", fmt(mean(XDIST_ORDER)),
-                 f"{mean(XDIST_ORDER) / floor_wall:.2f}x", f"{each(XDIST_ORDER)}; {summary_line(runs[XDIST_ORDER][-1][2])}"],
+                [
+                    "the same, with `-p pytest_timeline` (records the schedule below; the project's order: slowest first by the last benchmark)",
+                    fmt(mean("timeline")),
+                    f"{mean('timeline') / floor_wall:.2f}x",
+                    f"{each('timeline')}; {summary_line(runs['timeline'][-1][2])}",
+                ],
+                [
+                    "the same in xdist's own order (`--loadscope-reorder`: most tests first)",
+                    fmt(mean(XDIST_ORDER)),
+                    f"{mean(XDIST_ORDER) / floor_wall:.2f}x",
+                    f"{each(XDIST_ORDER)}; {summary_line(runs[XDIST_ORDER][-1][2])}",
+                ],
             ]
-        rows += [["the same with `--collect-only`: pytest, xdist, nbval, replay servers; no kernel", fmt(mean("collect")),
-                  f"{mean('collect') / floor_wall:.2f}x", each("collect")]]
-    rows += [[f"the notebooks alone: nbclient, {jobs} at a time in file order, one process (breakdown below)", fmt(breakdown_wall),
-              f"{breakdown_wall / floor_wall:.2f}x", ""]]
+        rows += [
+            [
+                "the same with `--collect-only`: pytest, xdist, nbval, replay servers; no kernel",
+                fmt(mean("collect")),
+                f"{mean('collect') / floor_wall:.2f}x",
+                each("collect"),
+            ]
+        ]
+    rows += [
+        [
+            f"the notebooks alone: nbclient, {jobs} at a time in file order, one process (breakdown below)",
+            fmt(breakdown_wall),
+            f"{breakdown_wall / floor_wall:.2f}x",
+            "",
+        ]
+    ]
     if has_wait:
-        rows += [[f"floor + deliberate waiting: each notebook's kernel start + imports + a sleep as long as its waiting, {jobs} at a time, longest first",
-                  fmt(floor_wait_wall), f"{floor_wait_wall / floor_wall:.2f}x", ""]]
-    rows += [[f"floor: each notebook's kernel start + its imports, nothing else, {jobs} at a time, longest first (the fastest of "
-              f"{len(floor_walls)} runs)", fmt(floor_wall), "1.00x", " / ".join(f"{w:.1f}" for w in floor_walls)]]
+        rows += [
+            [
+                f"floor + deliberate waiting: each notebook's kernel start + imports + a sleep as long as its waiting, {jobs} at a time, longest first",
+                fmt(floor_wait_wall),
+                f"{floor_wait_wall / floor_wall:.2f}x",
+                "",
+            ]
+        ]
+    rows += [
+        [
+            f"floor: each notebook's kernel start + its imports, nothing else, {jobs} at a time, longest first (the fastest of "
+            f"{len(floor_walls)} runs)",
+            fmt(floor_wall),
+            "1.00x",
+            " / ".join(f"{w:.1f}" for w in floor_walls),
+        ]
+    ]
     rounds = len(runs["nbval"]) if runs else 0
     lines += [table(["run", "seconds", "vs floor", "each round; result"], rows, "lrrl"), ""]
     if runs:
-        lines += [f"pytest runs: the project's command and `--collect-only`: the median of {rounds} round(s); the timeline runs: once. The project's pytest options (pyproject.toml) already carry the "
-                  "harness fixes earlier runs of this benchmark measured (`-p no:langsmith_plugin -p no:anyio`; `-p helpers.pytest_plugin` "
-                  "loaded early so that jsonschema skips `rfc3987_syntax`, a killed kernel polled every 5 ms instead of 100 ms, "
-                  "and the notebooks handed out slowest first by `bench/results/notebook_seconds.json`).", ""]
+        lines += [
+            f"pytest runs: the project's command and `--collect-only`: the median of {rounds} round(s); the timeline runs: once. The project's pytest options (pyproject.toml) already carry the "
+            "harness fixes earlier runs of this benchmark measured (`-p no:langsmith_plugin -p no:anyio`; `-p helpers.pytest_plugin` "
+            "loaded early so that jsonschema skips `rfc3987_syntax`, a killed kernel polled every 5 ms instead of 100 ms, "
+            "and the notebooks handed out slowest first by `bench/results/notebook_seconds.json`).",
+            "",
+        ]
 
     span: dict[str, float] = {}
     if timelines.get("timeline"):
@@ -664,21 +849,58 @@ def report(results, ok, runs, timelines, nbval_cmd, breakdown_wall, floor_walls,
         if "failed" in r:
             rows.append([r["notebook"], "failed: " + r["failed"][:80]] + [""] * 9)
             continue
-        rows.append([
-            r["notebook"], r["kernel"], r["cells"], fmt(r["kernel_start"], 2), fmt(r["imports"], 2),
-            fmt(r["wait"], 2) if r["wait_measured"] else "n/m", fmt(r["rest"], 2), fmt(r["kernel_stop"], 2), fmt(r["total"], 2),
-            fmt(span.get(r["notebook"], float("nan")), 2), fmt(r["floor"].get("floor", float("nan")), 2),
-        ])
+        rows.append(
+            [
+                r["notebook"],
+                r["kernel"],
+                r["cells"],
+                fmt(r["kernel_start"], 2),
+                fmt(r["imports"], 2),
+                fmt(r["wait"], 2) if r["wait_measured"] else "n/m",
+                fmt(r["rest"], 2),
+                fmt(r["kernel_stop"], 2),
+                fmt(r["total"], 2),
+                fmt(span.get(r["notebook"], float("nan")), 2),
+                fmt(r["floor"].get("floor", float("nan")), 2),
+            ]
+        )
     if ok:
         tot = lambda key: sum(r[key] for r in ok)  # noqa: E731
-        rows.append(["**sum**", "", sum(r["cells"] for r in ok), fmt(tot("kernel_start"), 2), fmt(tot("imports"), 2), fmt(waiting, 2),
-                     fmt(tot("rest"), 2), fmt(tot("kernel_stop"), 2), fmt(tot("total"), 2), fmt(sum(span.values()), 2) if span else "",
-                     fmt(sum(r["floor"].get("floor", 0.0) for r in ok), 2)])
+        rows.append(
+            [
+                "**sum**",
+                "",
+                sum(r["cells"] for r in ok),
+                fmt(tot("kernel_start"), 2),
+                fmt(tot("imports"), 2),
+                fmt(waiting, 2),
+                fmt(tot("rest"), 2),
+                fmt(tot("kernel_stop"), 2),
+                fmt(tot("total"), 2),
+                fmt(sum(span.values()), 2) if span else "",
+                fmt(sum(r["floor"].get("floor", 0.0) for r in ok), 2),
+            ]
+        )
     lines += [
         f"Per notebook, seconds (executed {jobs} at a time, so each number includes some contention):",
         "",
-        table(["notebook", "kernel", "code cells", "kernel start", "imports", "deliberate waiting", "rest of cells", "kernel stop",
-               "total", "under nbval", "floor run"], rows, "llrrrrrrrrr"),
+        table(
+            [
+                "notebook",
+                "kernel",
+                "code cells",
+                "kernel start",
+                "imports",
+                "deliberate waiting",
+                "rest of cells",
+                "kernel stop",
+                "total",
+                "under nbval",
+                "floor run",
+            ],
+            rows,
+            "llrrrrrrrrr",
+        ),
         "",
         "`imports`: time inside import statements (Python) or top-level `require` calls (JavaScript) run by the notebook's cells, "
         "including the lazy imports libraries make on first use. `deliberate waiting`: wall time with at least one `time.sleep`, "
@@ -708,15 +930,21 @@ def report(results, ok, runs, timelines, nbval_cmd, breakdown_wall, floor_walls,
         room = GOAL_RATIO * floor_wall - best
         own_work = sum(r["rest"] - r["cells"] * r["empty_cell"] for r in ok)  # what the cells do beyond answering
         lines += [
-            f"Fastest possible with these notebooks and this harness, if every cell's own work took no time: the floor"
-            + (" plus the waiting" if base != floor_wall else "") + f" ({base:.2f} s, kernel stops included), the cells' bare "
+            "Fastest possible with these notebooks and this harness, if every cell's own work took no time: the floor"
+            + (" plus the waiting" if base != floor_wall else "")
+            + f" ({base:.2f} s, kernel stops included), the cells' bare "
             f"round trips to their kernels beyond the floor's own ({round_trips:.2f} s, shared by {jobs} workers), and the harness's "
             f"{harness:.2f} s: {best:.2f} s = {best / floor_wall:.2f}x the floor, against the goal's {GOAL_RATIO * floor_wall:.2f} s. "
-            + ("That leaves nothing" if room <= 0 else f"That leaves {room:.2f} s") + " for the cells' own work, which took "
+            + ("That leaves nothing" if room <= 0 else f"That leaves {room:.2f} s")
+            + " for the cells' own work, which took "
             f"{own_work:.1f} s of kernel time in this run ({own_work / jobs:.1f} s per worker): "
-            + ("no speed-up of the cells meets the goal; fewer cells or notebooks, or a cheaper harness, could." if room <= 0 else
-               f"the cells would have to run {own_work / jobs / room:.0f} times faster." if own_work / jobs > room else
-               "the goal is within reach of these cells."),
+            + (
+                "no speed-up of the cells meets the goal; fewer cells or notebooks, or a cheaper harness, could."
+                if room <= 0
+                else f"the cells would have to run {own_work / jobs / room:.0f} times faster."
+                if own_work / jobs > room
+                else "the goal is within reach of these cells."
+            ),
             "",
             f"The breakdown's totals add up to {sum(r['total'] for r in ok):.1f} s and the same notebooks under nbval to "
             f"{sum(span.values()):.1f} s: the breakdown runs in one process that drives both kernels and serves the replay server, "
@@ -726,9 +954,16 @@ def report(results, ok, runs, timelines, nbval_cmd, breakdown_wall, floor_walls,
     if ok:
         w = [r for r in ok if r["wait"] >= 0.05]
         if w:
-            lines += ["Deliberate waiting: " + "; ".join(
-                f"{r['notebook']}: {r['wait']:.2f} s in {r['waits']} waits, the kernel using {r['wait_cpu']:.2f} s of CPU meanwhile "
-                f"({r['wait_cpu'] / r['wait']:.0%} of a core: other tasks of the notebook working during the waits)" for r in w) + ".", ""]
+            lines += [
+                "Deliberate waiting: "
+                + "; ".join(
+                    f"{r['notebook']}: {r['wait']:.2f} s in {r['waits']} waits, the kernel using {r['wait_cpu']:.2f} s of CPU meanwhile "
+                    f"({r['wait_cpu'] / r['wait']:.0%} of a core: other tasks of the notebook working during the waits)"
+                    for r in w
+                )
+                + ".",
+                "",
+            ]
         totals = [r["total"] for r in ok]
         empty = sorted(r["empty_cell"] for r in ok if is_python(r["kernel"]))
         js_empty = [r["empty_cell"] for r in ok if not is_python(r["kernel"])]
@@ -736,7 +971,11 @@ def report(results, ok, runs, timelines, nbval_cmd, breakdown_wall, floor_walls,
         lines += [
             f"- Order: handed to {jobs} workers in file order, the per-notebook totals above finish after "
             f"{makespan(totals, jobs):.1f} s; longest first, after {makespan(sorted(totals, reverse=True), jobs):.1f} s.",
-            (f"- Cells: an empty cell costs {empty[len(empty) // 2] * 1000:.1f} ms in a Python kernel" if empty else "- Cells:")
+            (
+                f"- Cells: an empty cell costs {empty[len(empty) // 2] * 1000:.1f} ms in a Python kernel"
+                if empty
+                else "- Cells:"
+            )
             + (f", {js_empty[0] * 1000:.1f} ms in the JavaScript kernel" if js_empty else "")
             + f" (round trip to the kernel); {cells} cells make about {cells * (empty[len(empty) // 2] if empty else 0):.1f} s of the "
             f"{sum(r['rest'] for r in ok):.1f} s in `rest of cells`.",
@@ -744,8 +983,11 @@ def report(results, ok, runs, timelines, nbval_cmd, breakdown_wall, floor_walls,
         ]
     for label in ("timeline", XDIST_ORDER):
         if timelines.get(label):
-            title = ("The nbval run in the project's order (slowest first by the last benchmark, `helpers.pytest_plugin`)"
-                     if label == "timeline" else "The nbval run in xdist's own order (`--loadscope-reorder`: files with most tests first)")
+            title = (
+                "The nbval run in the project's order (slowest first by the last benchmark, `helpers.pytest_plugin`)"
+                if label == "timeline"
+                else "The nbval run in xdist's own order (`--loadscope-reorder`: files with most tests first)"
+            )
             lines += schedule_lines(title, timelines[label][-1], jobs)
     slow = []
     for r in ok:
@@ -753,31 +995,64 @@ def report(results, ok, runs, timelines, nbval_cmd, breakdown_wall, floor_walls,
         rest = sorted(((sec - imp, i) for i, (sec, imp) in enumerate(zip(r["cell_seconds"], imps))), reverse=True)
         slow += [[r["notebook"], f"code cell {i + 1}", fmt(sec, 2)] for sec, i in rest[:2] if sec >= 0.3]
     if slow:
-        lines += ["Slowest cells apart from their imports (0.3 s or more; waiting included; JavaScript: imports included):", "",
-                  table(["notebook", "cell", "seconds"], slow), ""]
+        lines += [
+            "Slowest cells apart from their imports (0.3 s or more; waiting included; JavaScript: imports included):",
+            "",
+            table(["notebook", "cell", "seconds"], slow),
+            "",
+        ]
     if heavy:
         mods = sorted(heavy, key=lambda m: -heavy[m])
         py = [r for r in ok if is_python(r["kernel"])]
-        rows = [[f"`{m}`", *[fmt(r["heavy_imports"][m], 2) if m in r["heavy_imports"] else "" for r in py]] for m in mods]
-        lines += [f"Python imports of {HEAVY_IMPORT_SECONDS:.1f} s or more, seconds, in the notebooks that made them:", "",
-                  table(["import", *[r["notebook"].split("_")[0] for r in py]], rows), ""]
-    js_heavy = [(r["notebook"], m, s) for r in ok if not is_python(r["kernel"]) for m, s in r["heavy_imports"].items() if s >= 0.05]
+        rows = [
+            [f"`{m}`", *[fmt(r["heavy_imports"][m], 2) if m in r["heavy_imports"] else "" for r in py]] for m in mods
+        ]
+        lines += [
+            f"Python imports of {HEAVY_IMPORT_SECONDS:.1f} s or more, seconds, in the notebooks that made them:",
+            "",
+            table(["import", *[r["notebook"].split("_")[0] for r in py]], rows),
+            "",
+        ]
+    js_heavy = [
+        (r["notebook"], m, s)
+        for r in ok
+        if not is_python(r["kernel"])
+        for m, s in r["heavy_imports"].items()
+        if s >= 0.05
+    ]
     if js_heavy:
-        lines += ["JavaScript requires of 0.05 s or more: " + ", ".join(f"{nb}: `{m}` {s:.2f} s" for nb, m, s in js_heavy) + ".", ""]
+        lines += [
+            "JavaScript requires of 0.05 s or more: "
+            + ", ".join(f"{nb}: `{m}` {s:.2f} s" for nb, m, s in js_heavy)
+            + ".",
+            "",
+        ]
     if drill:
-        rows = [[f"`import {m.split(' ', 1)[0]}`" + (f" {m.split(' ', 1)[1]}" if " " in m else ""), fmt(total, 2),
-                 ", ".join(f"{n} {s:.2f}" for n, s in parts)] for m, (total, parts) in drill.items()]
-        lines += ["The same imports in a fresh interpreter (`python -X importtime`; `(harness)`: what every pytest process imports, "
-                  "with `rfc3987_syntax` blocked as the project does), seconds, with the modules whose own code takes longest:", "",
-                  table(["import", "seconds", "slowest modules (own time)"], rows, "lrl"), ""]
+        rows = [
+            [
+                f"`import {m.split(' ', 1)[0]}`" + (f" {m.split(' ', 1)[1]}" if " " in m else ""),
+                fmt(total, 2),
+                ", ".join(f"{n} {s:.2f}" for n, s in parts),
+            ]
+            for m, (total, parts) in drill.items()
+        ]
+        lines += [
+            "The same imports in a fresh interpreter (`python -X importtime`; `(harness)`: what every pytest process imports, "
+            "with `rfc3987_syntax` blocked as the project does), seconds, with the modules whose own code takes longest:",
+            "",
+            table(["import", "seconds", "slowest modules (own time)"], rows, "lrl"),
+            "",
+        ]
     net = [(r["notebook"], t) for r in ok for t in r["network"]]
     unmeasured = [r["notebook"] for r in ok if not r["network_measured"]]
     if net:
         lines += ["Attempts to reach non-loopback addresses during the offline run (there should be none):", ""]
         lines += [f"- {nb}: `{t}`" for nb, t in net]
     else:
-        lines.append("Attempts to reach non-loopback addresses during the offline run: none"
-                     + (f" (not measured in {', '.join(unmeasured)})." if unmeasured else "."))
+        lines.append(
+            "Attempts to reach non-loopback addresses during the offline run: none"
+            + (f" (not measured in {', '.join(unmeasured)})." if unmeasured else ".")
+        )
     errs = [(r["notebook"], e) for r in ok for e in r["errors"]]
     if errs:
         lines += ["", "Cells that raised (still timed):", ""] + [f"- {nb}: {e}" for nb, e in errs]

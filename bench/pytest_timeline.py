@@ -47,6 +47,8 @@ def pytest_sessionfinish(session) -> None:
     lines = [{"event": "process", "worker": _worker(), "started": _STARTED, "finished": time.time()}]
     lines += [{**e, "worker": _worker()} for e in _events]
     if _worker() != "controller" or not session.config.pluginmanager.has_plugin("dsession"):
-        lines += [{"event": "file", "worker": _worker(), "file": f, "start": s, "end": e} for f, (s, e) in _files.items()]
+        lines += [
+            {"event": "file", "worker": _worker(), "file": f, "start": s, "end": e} for f, (s, e) in _files.items()
+        ]
     with open(path, "a", encoding="utf-8") as fh:
         fh.write("".join(json.dumps(line) + "\n" for line in lines))

@@ -17,13 +17,17 @@ import subprocess
 import sys
 import time
 
-from _common import BENCH, RESULTS, ROOT, machine_lines, machine, python
+from _common import BENCH, RESULTS, ROOT, machine, machine_lines, python
 
 BENCHMARKS = {
     "server_load": ("Replay server under load", [], ["--quick"]),
     "stream_fidelity": ("Streaming fidelity", [], ["--runs", "3", "--concurrent", "5"]),
     "memory": ("Replay server memory", [], []),
-    "notebook_suite": ("Notebook suite", [], ["--rounds", "1"]),  # full: 3 rounds of the nbval command (the median counts)
+    "notebook_suite": (
+        "Notebook suite",
+        [],
+        ["--rounds", "1"],
+    ),  # full: 3 rounds of the nbval command (the median counts)
     "test_time": ("Test time", [], []),
 }
 
@@ -44,19 +48,32 @@ def main(argv: list[str] | None = None) -> int:
         code = subprocess.run(cmd, cwd=ROOT).returncode
         outcomes[name] = (code, time.perf_counter() - start)
 
-    lines = ["# Benchmark results", "", "Machine (at the start of `bench/run_all.py`):", "", *machine_lines(info), "",
-             f"Command: `python bench/run_all.py{' --quick' if args.quick else ''}{' --only ' + ' '.join(args.only) if args.only else ''}`"
-             + ("" if args.quick or args.only else " (`make bench`)") + ".", "", "## Summary", ""]
+    lines = [
+        "# Benchmark results",
+        "",
+        "Machine (at the start of `bench/run_all.py`):",
+        "",
+        *machine_lines(info),
+        "",
+        f"Command: `python bench/run_all.py{' --quick' if args.quick else ''}{' --only ' + ' '.join(args.only) if args.only else ''}`"
+        + ("" if args.quick or args.only else " (`make bench`)")
+        + ".",
+        "",
+        "## Summary",
+        "",
+    ]
     reports = []
     for name in names:
         code, seconds = outcomes[name]
         path = RESULTS / f"{name}.md"
         text = path.read_text(encoding="utf-8") if path.exists() else ""
         if code != 0:
-            lines.append(f"- `{name}`: **failed** (exit {code}) after {seconds:.0f} s; its last results file, if any, follows.")
+            lines.append(
+                f"- `{name}`: **failed** (exit {code}) after {seconds:.0f} s; its last results file, if any, follows."
+            )
         goals = re.findall(r"^Goal.*$", text, re.M)
         for goal in goals:
-            lines.append(f"- {BENCHMARKS[name][0]}, goal{goal[len('Goal'):]}")
+            lines.append(f"- {BENCHMARKS[name][0]}, goal{goal[len('Goal') :]}")
         if not goals and text:
             first = next((ln for ln in text.splitlines() if ln.startswith("- ") and "recordings add" in ln), "")
             if first:

@@ -41,8 +41,26 @@ from pathlib import Path
 from typing import Any
 
 from _common import (
-    BASIC_BODY, BENCH, DEMO_KEY, DEPLOYMENT, RECORDINGS, ROOT, STREAM_BODY, ReplayProcess, ServerProcess, cpu_seconds, dumps, fmt,
-    free_port, machine, median, python, table, temp_dir, wait_for_port, write_result,
+    BASIC_BODY,
+    BENCH,
+    DEMO_KEY,
+    DEPLOYMENT,
+    RECORDINGS,
+    ROOT,
+    STREAM_BODY,
+    ReplayProcess,
+    ServerProcess,
+    cpu_seconds,
+    dumps,
+    fmt,
+    free_port,
+    machine,
+    median,
+    python,
+    table,
+    temp_dir,
+    wait_for_port,
+    write_result,
 )
 
 PATH = f"/{DEPLOYMENT}/chat/completions"
@@ -57,8 +75,12 @@ PRISM = PRISM_DIR / "node_modules" / ".bin" / "prism"
 PEERS = ("Mockoon", "Prism")
 # measured requests per run, by (mode, clients)
 COUNTS = {
-    ("non-streamed", 1): 2000, ("non-streamed", 10): 4000, ("non-streamed", 100): 6000,
-    ("streamed", 1): 400, ("streamed", 10): 800, ("streamed", 100): 1500,
+    ("non-streamed", 1): 2000,
+    ("non-streamed", 10): 4000,
+    ("non-streamed", 100): 6000,
+    ("streamed", 1): 400,
+    ("streamed", 10): 800,
+    ("streamed", 100): 1500,
 }
 MODES = {"non-streamed": (BASIC_BODY, "7,000 languages"), "streamed": (STREAM_BODY, "[DONE]")}
 GOAL = {"rps": 2000, "p99_ms": 10.0, "peer_ratio": 3.0}  # non-streamed, 10 clients; peer_ratio: against the best peer
@@ -70,7 +92,9 @@ def recorded_answers() -> tuple[bytes, bytes]:
     basic = json.loads((folder / "how-many-languages.json").read_text(encoding="utf-8"))["response"]["body"]
     stream = json.loads((folder / "how-many-languages-stream.json").read_text(encoding="utf-8"))["response"]["stream"]
     sse = "".join(f"data: {e['data'] if isinstance(e['data'], str) else dumps(e['data'])}\n\n" for e in stream)
-    return json.dumps(basic, ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":")).encode(), sse.encode()
+    return json.dumps(
+        basic, ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":")
+    ).encode(), sse.encode()
 
 
 # -- Mockoon ----------------------------------------------------------------------------------
@@ -82,8 +106,20 @@ def ensure_mockoon(install: bool) -> Path | None:
     print(f"installing @mockoon/cli@{MOCKOON_VERSION} into {TOOLS.relative_to(ROOT)} (once) ...", flush=True)
     TOOLS.mkdir(parents=True, exist_ok=True)
     done = subprocess.run(
-        ["npm", "install", "--prefix", str(TOOLS), "--no-audit", "--no-fund", "--loglevel", "error", f"@mockoon/cli@{MOCKOON_VERSION}"],
-        capture_output=True, text=True, timeout=600,
+        [
+            "npm",
+            "install",
+            "--prefix",
+            str(TOOLS),
+            "--no-audit",
+            "--no-fund",
+            "--loglevel",
+            "error",
+            f"@mockoon/cli@{MOCKOON_VERSION}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     if done.returncode != 0:
         print(f"npm install failed, skipping Mockoon: {done.stderr.strip()[-500:]}", file=sys.stderr)
@@ -99,8 +135,20 @@ def ensure_prism(install: bool) -> Path | None:
     print(f"installing @stoplight/prism-cli@{PRISM_VERSION} into {PRISM_DIR.relative_to(ROOT)} (once) ...", flush=True)
     PRISM_DIR.mkdir(parents=True, exist_ok=True)
     done = subprocess.run(
-        ["npm", "install", "--prefix", str(PRISM_DIR), "--no-audit", "--no-fund", "--loglevel", "error", f"@stoplight/prism-cli@{PRISM_VERSION}"],
-        capture_output=True, text=True, timeout=600,
+        [
+            "npm",
+            "install",
+            "--prefix",
+            str(PRISM_DIR),
+            "--no-audit",
+            "--no-fund",
+            "--loglevel",
+            "error",
+            f"@stoplight/prism-cli@{PRISM_VERSION}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     if done.returncode != 0:
         print(f"npm install failed, skipping Prism: {done.stderr.strip()[-500:]}", file=sys.stderr)
@@ -110,26 +158,52 @@ def ensure_prism(install: bool) -> Path | None:
 
 def prism_document(basic: bytes) -> dict[str, Any]:
     """A minimal OpenAPI 3.0 document for the benchmark's request: Prism checks the body and the key, answers the example."""
-    message = {"type": "object", "required": ["role", "content"],
-               "properties": {"role": {"type": "string", "enum": ["system", "user", "assistant"]}, "content": {"type": "string"}}}
+    message = {
+        "type": "object",
+        "required": ["role", "content"],
+        "properties": {
+            "role": {"type": "string", "enum": ["system", "user", "assistant"]},
+            "content": {"type": "string"},
+        },
+    }
     return {
         "openapi": "3.0.3",
         "info": {"title": "llama-replay-bench (chat completions, minimal)", "version": "1.0.0"},
         "servers": [{"url": "/"}],
         "components": {"securitySchemes": {"key": {"type": "http", "scheme": "bearer"}}},
         "security": [{"key": []}],
-        "paths": {PATH: {"post": {
-            "operationId": "chatCompletions",
-            "requestBody": {"required": True, "content": {"application/json": {"schema": {
-                "type": "object", "required": ["messages"],
-                "properties": {"messages": {"type": "array", "minItems": 1, "items": message}, "stream": {"type": "boolean"},
-                               "temperature": {"type": "number"}, "top_p": {"type": "number"}, "max_tokens": {"type": "integer"}},
-            }}}},
-            "responses": {
-                "200": {"description": "the recorded answer", "content": {"application/json": {"example": json.loads(basic)}}},
-                "401": {"description": "no key"},
-            },
-        }}},
+        "paths": {
+            PATH: {
+                "post": {
+                    "operationId": "chatCompletions",
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "required": ["messages"],
+                                    "properties": {
+                                        "messages": {"type": "array", "minItems": 1, "items": message},
+                                        "stream": {"type": "boolean"},
+                                        "temperature": {"type": "number"},
+                                        "top_p": {"type": "number"},
+                                        "max_tokens": {"type": "integer"},
+                                    },
+                                }
+                            }
+                        },
+                    },
+                    "responses": {
+                        "200": {
+                            "description": "the recorded answer",
+                            "content": {"application/json": {"example": json.loads(basic)}},
+                        },
+                        "401": {"description": "no key"},
+                    },
+                }
+            }
+        },
     }
 
 
@@ -142,33 +216,86 @@ def mockoon_environment(port: int, basic: bytes, sse: bytes) -> dict[str, Any]:
 
     def response(label: str, body: bytes, ctype: str, rules: list[dict[str, Any]], recording: str) -> dict[str, Any]:
         return {
-            "uuid": str(uuid.uuid4()), "label": label, "statusCode": 200, "latency": 0,
+            "uuid": str(uuid.uuid4()),
+            "label": label,
+            "statusCode": 200,
+            "latency": 0,
             "headers": [
                 {"key": "content-type", "value": ctype},
                 {"key": "x-replay-recording", "value": f"{DEPLOYMENT}/{recording}"},
                 {"key": "x-replay-provenance", "value": "documented-example"},
             ],
-            "body": body.decode(), "bodyType": "INLINE", "filePath": "", "databucketID": "", "sendFileAsBody": False,
-            "rules": rules, "rulesOperator": "AND", "disableTemplating": True, "fallbackTo404": False,
-            "default": False, "crudKey": "id", "callbacks": [],
+            "body": body.decode(),
+            "bodyType": "INLINE",
+            "filePath": "",
+            "databucketID": "",
+            "sendFileAsBody": False,
+            "rules": rules,
+            "rulesOperator": "AND",
+            "disableTemplating": True,
+            "fallbackTo404": False,
+            "default": False,
+            "crudKey": "id",
+            "callbacks": [],
         }
 
     key_rule = rule("header", "authorization", f"Bearer {DEMO_KEY}")
     route_id = str(uuid.uuid4())
     route = {
-        "uuid": route_id, "type": "http", "documentation": "replay of two recordings", "method": "post",
-        "endpoint": PATH.lstrip("/"), "responseMode": "FALLBACK", "streamingMode": None, "streamingInterval": 0,
+        "uuid": route_id,
+        "type": "http",
+        "documentation": "replay of two recordings",
+        "method": "post",
+        "endpoint": PATH.lstrip("/"),
+        "responseMode": "FALLBACK",
+        "streamingMode": None,
+        "streamingInterval": 0,
         "responses": [
-            response("streamed", sse, "text/event-stream", [rule("body", "stream", "true"), rule("body", "messages.1.content", question), key_rule], "how-many-languages-stream"),
-            response("basic", basic, "application/json", [rule("body", "stream", "", "null"), rule("body", "messages.1.content", question), key_rule], "how-many-languages"),
+            response(
+                "streamed",
+                sse,
+                "text/event-stream",
+                [rule("body", "stream", "true"), rule("body", "messages.1.content", question), key_rule],
+                "how-many-languages-stream",
+            ),
+            response(
+                "basic",
+                basic,
+                "application/json",
+                [rule("body", "stream", "", "null"), rule("body", "messages.1.content", question), key_rule],
+                "how-many-languages",
+            ),
         ],
     }
     return {
-        "uuid": str(uuid.uuid4()), "lastMigration": 33, "name": "llama-replay-bench", "endpointPrefix": "", "latency": 0,
-        "port": port, "hostname": "127.0.0.1", "folders": [], "routes": [route], "rootChildren": [{"type": "route", "uuid": route_id}],
-        "proxyMode": False, "proxyHost": "", "proxyRemovePrefix": False,
-        "tlsOptions": {"enabled": False, "type": "CERT", "pfxPath": "", "certPath": "", "keyPath": "", "caPath": "", "passphrase": ""},
-        "cors": False, "headers": [], "proxyReqHeaders": [], "proxyResHeaders": [], "data": [], "callbacks": [],
+        "uuid": str(uuid.uuid4()),
+        "lastMigration": 33,
+        "name": "llama-replay-bench",
+        "endpointPrefix": "",
+        "latency": 0,
+        "port": port,
+        "hostname": "127.0.0.1",
+        "folders": [],
+        "routes": [route],
+        "rootChildren": [{"type": "route", "uuid": route_id}],
+        "proxyMode": False,
+        "proxyHost": "",
+        "proxyRemovePrefix": False,
+        "tlsOptions": {
+            "enabled": False,
+            "type": "CERT",
+            "pfxPath": "",
+            "certPath": "",
+            "keyPath": "",
+            "caPath": "",
+            "passphrase": "",
+        },
+        "cors": False,
+        "headers": [],
+        "proxyReqHeaders": [],
+        "proxyResHeaders": [],
+        "data": [],
+        "callbacks": [],
     }
 
 
@@ -190,9 +317,26 @@ def load(port: int, pid: int, mode: str, clients: int, requests: int, expect: st
     body, expected = MODES[mode]
     expect = expect or expected
     cmd = [
-        python(), str(BENCH / "loadgen.py"), "--port", str(port), "--path", PATH, "--body", dumps(body), "--header", AUTH,
-        "--connections", str(clients), "--requests", str(requests), "--warmup", str(max(50, requests // 10)),
-        "--expect", expect, "--max-seconds", "120",
+        python(),
+        str(BENCH / "loadgen.py"),
+        "--port",
+        str(port),
+        "--path",
+        PATH,
+        "--body",
+        dumps(body),
+        "--header",
+        AUTH,
+        "--connections",
+        str(clients),
+        "--requests",
+        str(requests),
+        "--warmup",
+        str(max(50, requests // 10)),
+        "--expect",
+        expect,
+        "--max-seconds",
+        "120",
     ]
     cpu0 = cpu_seconds(pid)
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=180)
@@ -202,7 +346,9 @@ def load(port: int, pid: int, mode: str, clients: int, requests: int, expect: st
     result = json.loads(done.stdout)
     ok = result["statuses"].get("200", 0)
     if ok != result["requests"] or not result["sample_ok"] or result["timed_out"]:
-        raise RuntimeError(f"unexpected answers from port {port}: {result['statuses']}, sample {result['sample'][:200]!r}")
+        raise RuntimeError(
+            f"unexpected answers from port {port}: {result['statuses']}, sample {result['sample'][:200]!r}"
+        )
     # CPU over the whole loadgen process life (warm-up included): a share of one core.
     result["server_cpu"] = (cpu1 - cpu0) / max(1e-9, result["seconds"] * (1 + max(50, requests // 10) / requests))
     result["loadgen_cpu"] = result["loadgen_cpu_seconds"] / result["seconds"]
@@ -223,8 +369,21 @@ def wrk_check(port: int, clients: int, seconds: int = 3) -> dict[str, Any] | Non
             f'wrk.headers["authorization"] = "Bearer {DEMO_KEY}"\n'
         )
         done = subprocess.run(
-            [wrk, "-t1", f"-c{clients}", f"-d{seconds}s", "--timeout", "2s", "--latency", "-s", str(script), f"http://127.0.0.1:{port}{PATH}"],
-            capture_output=True, text=True, timeout=seconds + 30,
+            [
+                wrk,
+                "-t1",
+                f"-c{clients}",
+                f"-d{seconds}s",
+                "--timeout",
+                "2s",
+                "--latency",
+                "-s",
+                str(script),
+                f"http://127.0.0.1:{port}{PATH}",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=seconds + 30,
         )
     out = done.stdout
 
@@ -236,7 +395,12 @@ def wrk_check(port: int, clients: int, seconds: int = 3) -> dict[str, Any] | Non
 
     rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
     bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
-    return {"rps": float(rps.group(1)) if rps else float("nan"), "p50_ms": ms("50"), "p99_ms": ms("99"), "non_2xx": int(bad.group(1)) if bad else 0}
+    return {
+        "rps": float(rps.group(1)) if rps else float("nan"),
+        "p50_ms": ms("50"),
+        "p99_ms": ms("99"),
+        "non_2xx": int(bad.group(1)) if bad else 0,
+    }
 
 
 # -- the run ----------------------------------------------------------------------------------
@@ -265,11 +429,29 @@ def main(argv: list[str] | None = None) -> int:
                 env_file = tmp / "mockoon.json"
                 env_file.write_text(json.dumps(mockoon_environment(port, basic, sse)), encoding="utf-8")
                 servers["Mockoon"] = Proc(
-                    [str(mockoon), "start", "--data", str(env_file), "--port", str(port), "--hostname", "127.0.0.1",
-                     "--disable-log-to-file", "--disable-admin-api"], port, tmp,
+                    [
+                        str(mockoon),
+                        "start",
+                        "--data",
+                        str(env_file),
+                        "--port",
+                        str(port),
+                        "--hostname",
+                        "127.0.0.1",
+                        "--disable-log-to-file",
+                        "--disable-admin-api",
+                    ],
+                    port,
+                    tmp,
                 )
-                version = subprocess.run([str(mockoon), "--version"], capture_output=True, text=True).stdout.strip().splitlines()
-                notes.append(f"competitor: Mockoon CLI ({version[0] if version else MOCKOON_VERSION}), Node.js {subprocess.run(['node', '--version'], capture_output=True, text=True).stdout.strip()}")
+                version = (
+                    subprocess.run([str(mockoon), "--version"], capture_output=True, text=True)
+                    .stdout.strip()
+                    .splitlines()
+                )
+                notes.append(
+                    f"competitor: Mockoon CLI ({version[0] if version else MOCKOON_VERSION}), Node.js {subprocess.run(['node', '--version'], capture_output=True, text=True).stdout.strip()}"
+                )
             else:
                 notes.append("competitor: skipped (Mockoon not installed and npm not available, or --no-competitor)")
             if prism:
@@ -277,21 +459,47 @@ def main(argv: list[str] | None = None) -> int:
                 doc = tmp / "openapi.json"
                 doc.write_text(json.dumps(prism_document(basic)), encoding="utf-8")
                 servers["Prism"] = Proc(
-                    [str(prism), "mock", str(doc), "--port", str(port), "--host", "127.0.0.1", "--verboseLevel", "silent", "--cors", "false"],
-                    port, tmp,
+                    [
+                        str(prism),
+                        "mock",
+                        str(doc),
+                        "--port",
+                        str(port),
+                        "--host",
+                        "127.0.0.1",
+                        "--verboseLevel",
+                        "silent",
+                        "--cors",
+                        "false",
+                    ],
+                    port,
+                    tmp,
                 )
                 version = subprocess.run([str(prism), "--version"], capture_output=True, text=True).stdout.strip()
-                notes.append(f"competitor: Prism (@stoplight/prism-cli {version or PRISM_VERSION}, `prism mock`, logging silent, CORS off) on a "
-                             "minimal OpenAPI 3.0 document written by this script (no registry package ships the chat completions API "
-                             "as an OpenAPI file for this path): POST /<deployment>/chat/completions, the body's schema, a bearer key, "
-                             "the recorded answer as the example. Prism validates every request against it (a body without `messages` "
-                             "is refused with 422, a request without a key with 401; any bearer key passes: OpenAPI declares the scheme, "
-                             "not the value) and answers with the example")
+                notes.append(
+                    f"competitor: Prism (@stoplight/prism-cli {version or PRISM_VERSION}, `prism mock`, logging silent, CORS off) on a "
+                    "minimal OpenAPI 3.0 document written by this script (no registry package ships the chat completions API "
+                    "as an OpenAPI file for this path): POST /<deployment>/chat/completions, the body's schema, a bearer key, "
+                    "the recorded answer as the example. Prism validates every request against it (a body without `messages` "
+                    "is refused with 422, a request without a key with 401; any bearer key passes: OpenAPI declares the scheme, "
+                    "not the value) and answers with the example"
+                )
             else:
                 notes.append("competitor: Prism skipped (not installed and npm not available, or --no-competitor)")
             (tmp / "basic.json").write_bytes(basic)
             null_port = free_port()
-            servers["null server"] = Proc([python(), str(BENCH / "null_server.py"), "--port", str(null_port), "--body-file", str(tmp / "basic.json")], null_port, ROOT)
+            servers["null server"] = Proc(
+                [
+                    python(),
+                    str(BENCH / "null_server.py"),
+                    "--port",
+                    str(null_port),
+                    "--body-file",
+                    str(tmp / "basic.json"),
+                ],
+                null_port,
+                ROOT,
+            )
 
             results: dict[tuple[str, int, str], list[dict[str, Any]]] = {}
             contenders = [name for name in ("replay server", *PEERS) if name in servers]
@@ -306,15 +514,21 @@ def main(argv: list[str] | None = None) -> int:
                             srv = servers[name]
                             res = load(srv.port, srv.pid, mode, clients, n)
                             results.setdefault((mode, clients, name), []).append(res)
-                            print(f"{mode:12} c={clients:<3} round {r + 1} {name:13} {res['rps']:8.0f} req/s  p50 {res['p50_ms']:6.2f} ms  p99 {res['p99_ms']:6.2f} ms  "
-                                  f"server CPU {res['server_cpu']:.0%}  loadgen CPU {res['loadgen_cpu']:.0%}", flush=True)
+                            print(
+                                f"{mode:12} c={clients:<3} round {r + 1} {name:13} {res['rps']:8.0f} req/s  p50 {res['p50_ms']:6.2f} ms  p99 {res['p99_ms']:6.2f} ms  "
+                                f"server CPU {res['server_cpu']:.0%}  loadgen CPU {res['loadgen_cpu']:.0%}",
+                                flush=True,
+                            )
             # The load generator's ceiling: the null server, 10 and 100 clients.
             ceiling = {}
             for clients in (10, 100):
                 srv = servers["null server"]
                 res = load(srv.port, srv.pid, "non-streamed", clients, max(2000, int(20000 * scale)))
                 ceiling[clients] = res
-                print(f"null server  c={clients:<3} {res['rps']:8.0f} req/s  p99 {res['p99_ms']:.2f} ms  loadgen CPU {res['loadgen_cpu']:.0%}", flush=True)
+                print(
+                    f"null server  c={clients:<3} {res['rps']:8.0f} req/s  p99 {res['p99_ms']:.2f} ms  loadgen CPU {res['loadgen_cpu']:.0%}",
+                    flush=True,
+                )
             wrk = {name: wrk_check(servers[name].port, 10) for name in contenders}
             if mockoon:  # Mockoon's own floor: one rule-less route answering a tiny body
                 servers.pop("Mockoon").stop()
@@ -325,17 +539,34 @@ def main(argv: list[str] | None = None) -> int:
                 route["responses"][0]["rules"] = []
                 env_file.write_text(json.dumps(env), encoding="utf-8")
                 servers["Mockoon trivial"] = Proc(
-                    [str(mockoon), "start", "--data", str(env_file), "--port", str(port), "--hostname", "127.0.0.1",
-                     "--disable-log-to-file", "--disable-admin-api"], port, tmp,
+                    [
+                        str(mockoon),
+                        "start",
+                        "--data",
+                        str(env_file),
+                        "--port",
+                        str(port),
+                        "--hostname",
+                        "127.0.0.1",
+                        "--disable-log-to-file",
+                        "--disable-admin-api",
+                    ],
+                    port,
+                    tmp,
                 )
                 srv = servers["Mockoon trivial"]
                 for clients in (1, 10):
-                    res = load(srv.port, srv.pid, "non-streamed", clients, max(200, int(1000 * scale)), expect='{"ok":true}')
+                    res = load(
+                        srv.port, srv.pid, "non-streamed", clients, max(200, int(1000 * scale)), expect='{"ok":true}'
+                    )
                     notes.append(
-                        f"Mockoon with one rule-less route answering `{{\"ok\":true}}`, {clients} client(s): {res['rps']:,.0f} req/s, "
+                        f'Mockoon with one rule-less route answering `{{"ok":true}}`, {clients} client(s): {res["rps"]:,.0f} req/s, '
                         f"p50 {res['p50_ms']:.2f} ms: its numbers above come from its fixed cost per request, not from the rules or the body size"
                     )
-                    print(f"Mockoon trivial c={clients:<3} {res['rps']:8.0f} req/s  p50 {res['p50_ms']:.2f} ms", flush=True)
+                    print(
+                        f"Mockoon trivial c={clients:<3} {res['rps']:8.0f} req/s  p50 {res['p50_ms']:.2f} ms",
+                        flush=True,
+                    )
         finally:
             for srv in servers.values():
                 srv.stop()
@@ -361,7 +592,12 @@ def report(results, contenders, clients_list, ceiling, wrk, notes, scale, rounds
                 if not runs:
                     row += ["n/a", "", "", ""]
                     continue
-                row += [fmt(med(runs, "rps"), 0), fmt(med(runs, "p50_ms"), 2), fmt(med(runs, "p99_ms"), 2), f"{med(runs, 'server_cpu'):.0%}"]
+                row += [
+                    fmt(med(runs, "rps"), 0),
+                    fmt(med(runs, "p50_ms"), 2),
+                    fmt(med(runs, "p99_ms"), 2),
+                    f"{med(runs, 'server_cpu'):.0%}",
+                ]
             for name in peers:
                 ours, theirs = results[(mode, clients, "replay server")], results.get((mode, clients, name))
                 row.append(f"{median([a['rps'] / b['rps'] for a, b in zip(ours, theirs)]):.2f}x" if theirs else "n/a")
@@ -411,7 +647,9 @@ def report(results, contenders, clients_list, ceiling, wrk, notes, scale, rounds
         if w:
             lines.append(
                 f"- cross-check with wrk (C, 1 thread, 10 connections, 3 s, non-streamed) on {name}: {w['rps']:,.0f} req/s, "
-                f"p50 {w['p50_ms']:.2f} ms, p99 {w['p99_ms']:.2f} ms" + (f", {w['non_2xx']} non-2xx answers" if w["non_2xx"] else "") + "."
+                f"p50 {w['p50_ms']:.2f} ms, p99 {w['p99_ms']:.2f} ms"
+                + (f", {w['non_2xx']} non-2xx answers" if w["non_2xx"] else "")
+                + "."
             )
     if not any(wrk.values()):
         lines.append("- wrk is not installed: no cross-check (`apt-get install wrk` on Debian/Ubuntu adds it).")

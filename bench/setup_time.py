@@ -73,9 +73,13 @@ def main(argv: list[str] | None = None) -> int:
     clone = Path(args.dir)
     if not (clone / ".git").exists():
         subprocess.run(["git", "clone", "--quiet", str(ROOT), str(clone)], check=True)
-    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=clone, capture_output=True, text=True).stdout.strip()
+    head = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=clone, capture_output=True, text=True
+    ).stdout.strip()
     uv_version = subprocess.run([args.uv, "--version"], capture_output=True, text=True).stdout.strip()
-    pip_version = subprocess.run([sys.executable, "-m", "pip", "--version"], capture_output=True, text=True).stdout.split()[1]
+    pip_version = subprocess.run(
+        [sys.executable, "-m", "pip", "--version"], capture_output=True, text=True
+    ).stdout.split()[1]
     base = {k: v for k, v in os.environ.items() if not k.startswith("UV_")}
     envs = {"pip": base, "uv": {**base, **pip_sources()}}
     uv_arg = {"pip": "UV=", "uv": f"UV={args.uv}"}
@@ -93,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"warm-up ({name}, untimed) ...", flush=True)
             one(name)
     for r in range(args.rounds):
-        for name in (("pip", "uv") if r % 2 == 0 else ("uv", "pip")):
+        for name in ("pip", "uv") if r % 2 == 0 else ("uv", "pip"):
             results[name].append(one(name))
     shutil.rmtree(clone / ".venv", ignore_errors=True)
 
@@ -102,28 +106,43 @@ def main(argv: list[str] | None = None) -> int:
         py = [a for a, _ in results[name]]
         rest = [b for _, b in results[name]]
         total = [a + b for a, b in results[name]]
-        rows.append([f"{name} ({'pip ' + pip_version if name == 'pip' else uv_version})", fmt(median(py)), fmt(median(rest)),
-                     fmt(median(total)), " / ".join(f"{t:.0f}" for t in total)])
+        rows.append(
+            [
+                f"{name} ({'pip ' + pip_version if name == 'pip' else uv_version})",
+                fmt(median(py)),
+                fmt(median(rest)),
+                fmt(median(total)),
+                " / ".join(f"{t:.0f}" for t in total),
+            ]
+        )
     ratio = median([a for a, _ in results["pip"]]) / median([a for a, _ in results["uv"]])
-    body = "\n".join([
-        f"`make setup` from an empty .venv, warm caches, in a clone of {head} at {clone}: the Python packages with uv take "
-        f"**{fmt(median([a for a, _ in results['uv']]))} s** against **{fmt(median([a for a, _ in results['pip']]))} s** with pip "
-        f"({ratio:.1f}x faster); the whole `make setup` {fmt(median([a + b for a, b in results['uv']]))} s against "
-        f"{fmt(median([a + b for a, b in results['pip']]))} s.",
-        "",
-        table(["installer", "Python packages s", "rest of make setup s", "make setup s", "each round, s"], rows, "lrrrl"),
-        "",
-        f"Medians of {args.rounds} round(s), alternating which installer goes first, after one untimed `make setup` with each "
-        + ("in an earlier run (`--no-warm`)" if args.no_warm else "") + " (caches warm: pip's wheel cache, uv's cache, npm's cache). `Python packages`: `make .venv/.installed` (a new venv, "
-        "pip 26.3 and requirements.txt with constraints.txt). `rest of make setup`: the kernel config, `npm ci` and the "
-        "JavaScript kernelspec, the same commands for both.",
-        "",
-        "- uv gets the package sources pip is configured with on this machine: "
-        + (", ".join(f"`{k}={v}`" for k, v in pip_sources().items()) or "none (PyPI only)") + ".",
-        "- The Makefile uses uv when it is on PATH (`UV ?= $(shell command -v uv)`), and pip otherwise; `make setup UV=` forces pip. "
-        "uv runs with `--compile-bytecode`: pip writes the .pyc files while it installs, and without them every kernel start "
-        "would compile the modules it imports again (where PYTHONDONTWRITEBYTECODE is set, every time).",
-    ])
+    body = "\n".join(
+        [
+            f"`make setup` from an empty .venv, warm caches, in a clone of {head} at {clone}: the Python packages with uv take "
+            f"**{fmt(median([a for a, _ in results['uv']]))} s** against **{fmt(median([a for a, _ in results['pip']]))} s** with pip "
+            f"({ratio:.1f}x faster); the whole `make setup` {fmt(median([a + b for a, b in results['uv']]))} s against "
+            f"{fmt(median([a + b for a, b in results['pip']]))} s.",
+            "",
+            table(
+                ["installer", "Python packages s", "rest of make setup s", "make setup s", "each round, s"],
+                rows,
+                "lrrrl",
+            ),
+            "",
+            f"Medians of {args.rounds} round(s), alternating which installer goes first, after one untimed `make setup` with each "
+            + ("in an earlier run (`--no-warm`)" if args.no_warm else "")
+            + " (caches warm: pip's wheel cache, uv's cache, npm's cache). `Python packages`: `make .venv/.installed` (a new venv, "
+            "pip 26.3 and requirements.txt with constraints.txt). `rest of make setup`: the kernel config, `npm ci` and the "
+            "JavaScript kernelspec, the same commands for both.",
+            "",
+            "- uv gets the package sources pip is configured with on this machine: "
+            + (", ".join(f"`{k}={v}`" for k, v in pip_sources().items()) or "none (PyPI only)")
+            + ".",
+            "- The Makefile uses uv when it is on PATH (`UV ?= $(shell command -v uv)`), and pip otherwise; `make setup UV=` forces pip. "
+            "uv runs with `--compile-bytecode`: pip writes the .pyc files while it installs, and without them every kernel start "
+            "would compile the modules it imports again (where PYTHONDONTWRITEBYTECODE is set, every time).",
+        ]
+    )
     write_result("setup_time", "Setup time: make setup with pip and with uv", body, info)
     return 0
 

@@ -26,9 +26,18 @@ import time
 from typing import Any
 
 import httptools
-
 from _common import (
-    DEMO_KEY, DEPLOYMENT, RECORDINGS, STREAM_BODY, ReplayProcess, dumps, fmt, machine, median, percentile, table,
+    DEMO_KEY,
+    DEPLOYMENT,
+    RECORDINGS,
+    STREAM_BODY,
+    ReplayProcess,
+    dumps,
+    fmt,
+    machine,
+    median,
+    percentile,
+    table,
     write_result,
 )
 
@@ -145,7 +154,9 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def report(delays: list[float], cold: dict, sequential: list[dict], together: list[dict], args: argparse.Namespace) -> str:
+def report(
+    delays: list[float], cold: dict, sequential: list[dict], together: list[dict], args: argparse.Namespace
+) -> str:
     first_text = sequential[0]["first_token_index"]
     expected = {
         "first_event": delays[0],
@@ -156,7 +167,11 @@ def report(delays: list[float], cold: dict, sequential: list[dict], together: li
 
     def summarize(label: str, runs: list[dict]) -> tuple[list[list[Any]], dict[str, Any]]:
         rows, verdicts = [], {}
-        for key, name in (("first_event", "time to first event (role)"), ("first_token", "time to first token"), ("total", "whole stream")):
+        for key, name in (
+            ("first_event", "time to first event (role)"),
+            ("first_token", "time to first token"),
+            ("total", "whole stream"),
+        ):
             measured = median([r[key] for r in runs])
             err = measured / expected[key] - 1
             verdicts[key] = abs(err) <= GOAL
@@ -167,10 +182,22 @@ def report(delays: list[float], cold: dict, sequential: list[dict], together: li
         med_gap = median([median([g for g, e in zip(r["gaps"], expected_gaps) if e >= 5]) for r in runs])
         med_expected = median([e for e in expected_gaps if e >= 5])
         verdicts["gaps"] = within >= 0.9
-        rows.append([label, "inter-event gap (median)", fmt(med_expected), fmt(med_gap), "", f"{med_gap / med_expected - 1:+.1%}"])
+        rows.append(
+            [
+                label,
+                "inter-event gap (median)",
+                fmt(med_expected),
+                fmt(med_gap),
+                "",
+                f"{med_gap / med_expected - 1:+.1%}",
+            ]
+        )
         stats = {
-            "bias": sum(errors) / len(errors), "p50_abs": percentile([abs(x) for x in errors], 50),
-            "p95_abs": percentile([abs(x) for x in errors], 95), "max_abs": max(abs(x) for x in errors), "within": within,
+            "bias": sum(errors) / len(errors),
+            "p50_abs": percentile([abs(x) for x in errors], 50),
+            "p95_abs": percentile([abs(x) for x in errors], 95),
+            "max_abs": max(abs(x) for x in errors),
+            "within": within,
         }
         return rows, {"verdicts": verdicts, "stats": stats}
 
@@ -183,7 +210,9 @@ def report(delays: list[float], cold: dict, sequential: list[dict], together: li
         r, s = summarize(label, runs)
         rows += r
         all_ok &= all(s["verdicts"].values())
-        headline.append(f"{label}: first token {r[1][-1]}, whole stream {r[2][-1]}, {s['stats']['within']:.0%} of gaps within 10%")
+        headline.append(
+            f"{label}: first token {r[1][-1]}, whole stream {r[2][-1]}, {s['stats']['within']:.0%} of gaps within 10%"
+        )
         st = s["stats"]
         notes.append(
             f"- {label}: gap error (measured - recorded) mean {st['bias']:+.2f} ms, median |error| {st['p50_abs']:.2f} ms, "
@@ -195,20 +224,24 @@ def report(delays: list[float], cold: dict, sequential: list[dict], together: li
         f"({cold['total'] / expected['total'] - 1:+.1%})."
     )
     done_gaps = [r["gaps"][-1] for r in sequential + together]
-    notes.append(f"- The last gap (before `[DONE]`, recorded {expected_gaps[-1]:g} ms): median {median(done_gaps):.2f} ms measured.")
+    notes.append(
+        f"- The last gap (before `[DONE]`, recorded {expected_gaps[-1]:g} ms): median {median(done_gaps):.2f} ms measured."
+    )
     verdict = "met" if all_ok else "MISSED"
-    return "\n".join([
-        f"Goal: time to first token, gaps and stream duration within 10% of the recording -> **{verdict}** ({'; '.join(headline)}).",
-        "",
-        f"Recording: `{RECORDING.relative_to(RECORDING.parents[3])}`: {len(delays)} events, delays "
-        f"{', '.join(f'{d:g}' for d in sorted(set(delays)))} ms, {sum(delays):g} ms in all.",
-        "",
-        table(["streams", "measure", "recorded ms", "measured ms (median)", "worst ms", "error"], rows, "llrrrr"),
-        "",
-        *notes,
-        "- Gaps are measured between the arrivals of consecutive events at the client; the 10% check counts gaps whose "
-        "recorded delay is 5 ms or more (the final `[DONE]` follows after 1 ms, where scheduler jitter alone is over 10%).",
-    ])
+    return "\n".join(
+        [
+            f"Goal: time to first token, gaps and stream duration within 10% of the recording -> **{verdict}** ({'; '.join(headline)}).",
+            "",
+            f"Recording: `{RECORDING.relative_to(RECORDING.parents[3])}`: {len(delays)} events, delays "
+            f"{', '.join(f'{d:g}' for d in sorted(set(delays)))} ms, {sum(delays):g} ms in all.",
+            "",
+            table(["streams", "measure", "recorded ms", "measured ms (median)", "worst ms", "error"], rows, "llrrrr"),
+            "",
+            *notes,
+            "- Gaps are measured between the arrivals of consecutive events at the client; the 10% check counts gaps whose "
+            "recorded delay is 5 ms or more (the final `[DONE]` follows after 1 ms, where scheduler jitter alone is over 10%).",
+        ]
+    )
 
 
 if __name__ == "__main__":

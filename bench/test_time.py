@@ -51,7 +51,10 @@ def summary(out: str) -> str:
 
 def durations(out: str) -> list[tuple[float, str, str]]:
     """pytest's --durations lines: (seconds, phase, test id), slowest first."""
-    found = [(float(m.group(1)), m.group(2), m.group(3)) for m in re.finditer(r"^([\d.]+)s (call|setup|teardown)\s+(.+?)\s*$", out, re.M)]
+    found = [
+        (float(m.group(1)), m.group(2), m.group(3))
+        for m in re.finditer(r"^([\d.]+)s (call|setup|teardown)\s+(.+?)\s*$", out, re.M)
+    ]
     return sorted(found, key=lambda d: -d[0])
 
 
@@ -81,11 +84,14 @@ def main(argv: list[str] | None = None) -> int:
     failed = [label for label in RUNS if re.search(r"\d+ (failed|error)", summary(outs[label]))]
     verdict = "met" if total <= GOAL_SECONDS and not failed else "MISSED"
     load_after = os.getloadavg()
-    rows = [[label, fmt(median(w)), " / ".join(f"{x:.1f}" for x in w), summary(outs[label])] for label, w in walls.items()]
+    rows = [
+        [label, fmt(median(w)), " / ".join(f"{x:.1f}" for x in w), summary(outs[label])] for label, w in walls.items()
+    ]
     body = [
         f"Goal: `make test` in at most {GOAL_SECONDS:.0f} s on 2 cores after setup, no test dropped -> **{verdict}**: "
         f"{total:.1f} s (tests/ alone {median(walls['tests/ alone']):.1f} s, notebooks alone "
-        f"{median(walls['notebooks/ alone (nbval)']):.1f} s)." + (f" Failures in: {', '.join(failed)}." if failed else ""),
+        f"{median(walls['notebooks/ alone (nbval)']):.1f} s)."
+        + (f" Failures in: {', '.join(failed)}." if failed else ""),
         "",
         table(["run", "seconds", "each round", "result"], rows, "lrll"),
         "",
@@ -97,17 +103,33 @@ def main(argv: list[str] | None = None) -> int:
     found = durations(outs["tests/ alone"])
     rows = [[fmt(sec, 2), phase, f"`{test[:150]}`"] for sec, phase, test in found[:DURATIONS] if sec >= 0.5]
     if rows:
-        body += [f"The slowest tests in tests/ (pytest `--durations`, the {DURATIONS} slowest of 0.5 s or more; each on one of the two workers):", "",
-                 table(["seconds", "phase", "test"], rows, "rll"), ""]
+        body += [
+            f"The slowest tests in tests/ (pytest `--durations`, the {DURATIONS} slowest of 0.5 s or more; each on one of the two workers):",
+            "",
+            table(["seconds", "phase", "test"], rows, "rll"),
+            "",
+        ]
     files = seconds_per_file(found)
     if files:
-        body += ["Seconds per test file (setup, call and teardown of its tests, summed): "
-                 + ", ".join(f"`{Path(name).name}` {sec:.1f}" for name, sec in list(files.items())[:10]) + ". "
-                 "`helpers.pytest_plugin` hands the files out slowest first by `bench/results/test_seconds.json`, which this run wrote.", ""]
-        TEST_SECONDS.write_text(json.dumps({
-            "about": "Seconds each test file took in the last run of bench/test_time.py (tests/ alone, 2 workers; setup, call and "
-                     "teardown summed). helpers.pytest_plugin hands the slowest files to the pytest-xdist workers first.",
-            "seconds": {Path(name).as_posix(): round(sec, 2) for name, sec in files.items()}}, indent=2) + "\n", encoding="utf-8")
+        body += [
+            "Seconds per test file (setup, call and teardown of its tests, summed): "
+            + ", ".join(f"`{Path(name).name}` {sec:.1f}" for name, sec in list(files.items())[:10])
+            + ". "
+            "`helpers.pytest_plugin` hands the files out slowest first by `bench/results/test_seconds.json`, which this run wrote.",
+            "",
+        ]
+        TEST_SECONDS.write_text(
+            json.dumps(
+                {
+                    "about": "Seconds each test file took in the last run of bench/test_time.py (tests/ alone, 2 workers; setup, call and "
+                    "teardown summed). helpers.pytest_plugin hands the slowest files to the pytest-xdist workers first.",
+                    "seconds": {Path(name).as_posix(): round(sec, 2) for name, sec in files.items()},
+                },
+                indent=2,
+            )
+            + "\n",
+            encoding="utf-8",
+        )
     write_result("test_time", "Test time: make test, tests/ and notebooks apart", "\n".join(body), info)
     return 0
 

@@ -33,8 +33,10 @@ SUFFIXES = ("ENDPOINT", "CREDENTIAL", "MODEL", "AUTH", "DEPLOYMENT", "ENDPOINT_K
 KNOWN_NAMES = tuple(f"{prefix}_{suffix}" for prefix in ROLE_PREFIXES for suffix in SUFFIXES)
 CLOSE_ENOUGH = 0.85  # AZURE_INFERNCE_ENDPOINT 0.98, AZURE_AI_INFERENCE_ENDPOINT 0.94; AZURE_OPENAI_ENDPOINT 0.76 is not
 SWITCH = "COOKBOOK_AUTOSTART"
-LINE = ("No AZURE_INFERENCE_* variables: started the bundled replay server at {url} "
-        "(offline; answers are recordings, not live Llama)")
+LINE = (
+    "No AZURE_INFERENCE_* variables: started the bundled replay server at {url} "
+    "(offline; answers are recordings, not live Llama)"
+)
 
 _server: Any = None  # the MockServer started in this process, if any
 _lock = threading.Lock()
@@ -73,7 +75,8 @@ def _refusal(prefix: str, found: list[str]) -> ConfigError:
         "environment or .env): that looks like a live setup, so the bundled replay server was not started.\n"
         f"  To go live, set {prefix}_ENDPOINT (and the names above spelled as in .env.example), for example:\n"
         f"    {prefix}_ENDPOINT=https://<resource>.openai.azure.com/openai/v1\n"
-        f"  To run offline, unset {', '.join(found)}: the helpers then start the replay server themselves.")
+        f"  To run offline, unset {', '.join(found)}: the helpers then start the replay server themselves."
+    )
 
 
 def start_if_unconfigured(prefix: str = PREFIX, required: bool = True) -> bool:
@@ -96,8 +99,8 @@ def start_if_unconfigured(prefix: str = PREFIX, required: bool = True) -> bool:
 
 
 def _start() -> Any:
-    from .mock import MockServer  # here: importing helpers must not import the web stack (tests/test_import_cost.py)
     from .constants import DEMO_KEY
+    from .mock import MockServer  # here: importing helpers must not import the web stack (tests/test_import_cost.py)
     from .offline import offline_env
 
     server = MockServer(key=DEMO_KEY).start()

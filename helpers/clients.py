@@ -83,7 +83,9 @@ def _openai_kwargs(s: Settings, kwargs: dict[str, Any]) -> dict[str, Any]:
     if "api_key" not in kwargs:
         kwargs["api_key"] = s.credential if s.auth == "key" else bearer_token_provider(s)
     if s.deployment:
-        kwargs["default_headers"] = _with_header(kwargs.get("default_headers"), "azureml-model-deployment", s.deployment)
+        kwargs["default_headers"] = _with_header(
+            kwargs.get("default_headers"), "azureml-model-deployment", s.deployment
+        )
     return kwargs
 
 
@@ -127,7 +129,9 @@ def langchain_chat(settings: Settings | None = None, **kwargs: Any):
         s = nearest_kind(s, ("openai-v1", "serverless", "managed"), "ChatOpenAI")
     kwargs.setdefault("model", s.model)
     if s.deployment:
-        kwargs["default_headers"] = _with_header(kwargs.get("default_headers"), "azureml-model-deployment", s.deployment)
+        kwargs["default_headers"] = _with_header(
+            kwargs.get("default_headers"), "azureml-model-deployment", s.deployment
+        )
     kwargs.setdefault("api_key", s.credential if s.auth == "key" else bearer_token_provider(s))
     return ChatOpenAI(base_url=openai_base_url(s), **kwargs)
 
@@ -146,7 +150,9 @@ def langchain_chat_page(settings: Settings | None = None, **kwargs: Any):
     s = _settings(settings)
     kwargs.setdefault("model", s.model)
     if s.deployment:
-        kwargs["default_headers"] = _with_header(kwargs.get("default_headers"), "azureml-model-deployment", s.deployment)
+        kwargs["default_headers"] = _with_header(
+            kwargs.get("default_headers"), "azureml-model-deployment", s.deployment
+        )
     kwargs.setdefault("api_key", s.credential if s.auth == "key" else bearer_token_provider(s))
     return AzureAIChatCompletionsModel(endpoint=openai_base_url(s), **kwargs)
 

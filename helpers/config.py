@@ -100,8 +100,11 @@ class Settings:
     def describe(self) -> str:
         """Where and how this connects, with the key masked: safe to print."""
         where = "local replay server" if self.is_local else "live endpoint"
-        how = f"key {mask(self.credential)}" if self.auth == "key" else "Microsoft Entra ID" + (
-            " (offline: the replay server's stand-in token)" if self.is_local else "")
+        how = (
+            f"key {mask(self.credential)}"
+            if self.auth == "key"
+            else "Microsoft Entra ID" + (" (offline: the replay server's stand-in token)" if self.is_local else "")
+        )
         deployment = f", deployment {self.model}" if self.on_resource else ""
         return f"{self.endpoint} ({self.kind}{deployment}, {where}), auth: {how}"
 
@@ -143,14 +146,18 @@ def nearest_kind(settings: Settings, supported: Iterable[str], library: str) -> 
         return settings
     other = "foundry-models" if settings.kind == "openai-v1" else "openai-v1"
     if not settings.on_resource or other not in supported:
-        raise ConfigError(f"{library} cannot use a {settings.kind} endpoint ({settings.endpoint}); it takes "
-                          f"{', '.join(supported)}. Set {settings.prefix}_ENDPOINT to one of: "
-                          + "; ".join(ENDPOINT_FORMS[k] for k in supported))
+        raise ConfigError(
+            f"{library} cannot use a {settings.kind} endpoint ({settings.endpoint}); it takes "
+            f"{', '.join(supported)}. Set {settings.prefix}_ENDPOINT to one of: "
+            + "; ".join(ENDPOINT_FORMS[k] for k in supported)
+        )
     from dataclasses import replace
 
     moved = replace(settings, endpoint=_sibling_endpoint(settings.endpoint, other), kind=other)
-    print(f"{library} cannot use the {settings.kind} endpoint: using the same resource's {other} endpoint, "
-          f"{moved.endpoint}")
+    print(
+        f"{library} cannot use the {settings.kind} endpoint: using the same resource's {other} endpoint, "
+        f"{moved.endpoint}"
+    )
     return moved
 
 
@@ -196,24 +203,44 @@ def _check_endpoint(prefix: str, endpoint: str) -> str:
     if parsed.scheme == "http" and parsed.hostname not in LOCAL_HOSTS:
         raise _fail(prefix, "ENDPOINT", f"uses http:// for a remote host ({shown}); Azure endpoints need https://")
     if parsed.username or parsed.password:
-        raise _fail(prefix, "ENDPOINT", "has a user name or password in it (user:password@); the key goes in "
-                    f"{prefix}_CREDENTIAL")
+        raise _fail(
+            prefix,
+            "ENDPOINT",
+            f"has a user name or password in it (user:password@); the key goes in {prefix}_CREDENTIAL",
+        )
     if "?" in endpoint or "#" in endpoint:  # ?api-version=... belongs to each request, not to the base URL
         base = endpoint.split("?")[0].split("#")[0]
-        raise _fail(prefix, "ENDPOINT", f"should be the endpoint's base URL alone, without '?...' or '#...': {base!r} "
-                    "followed by more")
+        raise _fail(
+            prefix,
+            "ENDPOINT",
+            f"should be the endpoint's base URL alone, without '?...' or '#...': {base!r} followed by more",
+        )
     if endpoint.endswith(("/chat/completions", "/info", "/score")) or (
-            endpoint.endswith("/v1") and not endpoint.endswith("/openai/v1")):  # /score: how Azure ML studio shows a managed endpoint
-        raise _fail(prefix, "ENDPOINT", f"should be the endpoint's base URL, without '/v1', '/chat/completions', '/info' "
-                    f"or '/score' (a Foundry resource's OpenAI v1 endpoint ends with '/openai/v1'): {shown}")
+        endpoint.endswith("/v1") and not endpoint.endswith("/openai/v1")
+    ):  # /score: how Azure ML studio shows a managed endpoint
+        raise _fail(
+            prefix,
+            "ENDPOINT",
+            f"should be the endpoint's base URL, without '/v1', '/chat/completions', '/info' "
+            f"or '/score' (a Foundry resource's OpenAI v1 endpoint ends with '/openai/v1'): {shown}",
+        )
     if "/openai/deployments/" in parsed.path:  # the older Azure OpenAI route, with api-version on every request
-        raise _fail(prefix, "ENDPOINT", f"is an Azure OpenAI deployment URL ({shown}); use the resource's OpenAI v1 "
-                    "endpoint instead, and put the deployment's name in " + f"{prefix}_MODEL")
+        raise _fail(
+            prefix,
+            "ENDPOINT",
+            f"is an Azure OpenAI deployment URL ({shown}); use the resource's OpenAI v1 "
+            "endpoint instead, and put the deployment's name in " + f"{prefix}_MODEL",
+        )
     host = parsed.hostname or ""
-    if host.endswith((".openai.azure.com", ".services.ai.azure.com", ".cognitiveservices.azure.com")) and \
-            endpoint_kind(endpoint) not in ("openai-v1", "foundry-models"):
-        raise _fail(prefix, "ENDPOINT", f"is a Foundry resource without the endpoint's path ({shown}): add '/openai/v1' "
-                    "(today's OpenAI v1 endpoint) or '/models' (the retired model inference endpoint)")
+    if host.endswith((".openai.azure.com", ".services.ai.azure.com", ".cognitiveservices.azure.com")) and endpoint_kind(
+        endpoint
+    ) not in ("openai-v1", "foundry-models"):
+        raise _fail(
+            prefix,
+            "ENDPOINT",
+            f"is a Foundry resource without the endpoint's path ({shown}): add '/openai/v1' "
+            "(today's OpenAI v1 endpoint) or '/models' (the retired model inference endpoint)",
+        )
     return endpoint
 
 
@@ -223,7 +250,9 @@ def _check_key(prefix: str, key: str) -> str:
     if any(c.isspace() for c in key) or key[0] in "'\"" or key[-1] in "'\"" or "://" in key:
         raise _fail(prefix, "CREDENTIAL", "is malformed: a key has no spaces, quotes or URL in it")
     if not (key.isascii() and key.isprintable()):  # a zero-width space or a typographic quote from a copy and paste
-        raise _fail(prefix, "CREDENTIAL", "is malformed: it holds a character that is not plain ASCII (copied from a web page?)")
+        raise _fail(
+            prefix, "CREDENTIAL", "is malformed: it holds a character that is not plain ASCII (copied from a web page?)"
+        )
     return key
 
 
@@ -272,13 +301,22 @@ def load_settings(prefix: str = "AZURE_INFERENCE", dotenv: bool = True) -> Setti
     if auth not in ("key", "entra"):
         raise _fail(prefix, "AUTH", f"must be 'key' or 'entra', not {auth!r}")
     if auth == "entra" and kind == "serverless":
-        raise _fail(prefix, "AUTH", "is 'entra', but serverless endpoints take keys only (Microsoft Entra ID works on "
-                    "Foundry resources and managed compute)", example="key")
+        raise _fail(
+            prefix,
+            "AUTH",
+            "is 'entra', but serverless endpoints take keys only (Microsoft Entra ID works on "
+            "Foundry resources and managed compute)",
+            example="key",
+        )
     credential = _check_key(prefix, _read(prefix, "CREDENTIAL")) if auth == "key" else ""
     model = os.environ.get(f"{prefix}_MODEL", "").strip()
     if not model and kind in ("openai-v1", "foundry-models"):
-        raise _fail(prefix, "MODEL", f"is not set: on a Foundry resource ({ENDPOINT_FORMS[kind]}) every request names "
-                    "its deployment. Put your deployment's name in it (the portal's Models + endpoints page lists them)")
+        raise _fail(
+            prefix,
+            "MODEL",
+            f"is not set: on a Foundry resource ({ENDPOINT_FORMS[kind]}) every request names "
+            "its deployment. Put your deployment's name in it (the portal's Models + endpoints page lists them)",
+        )
     return Settings(endpoint, credential, auth, model or DEFAULT_MODEL, deployment, prefix, kind)
 
 
@@ -305,8 +343,10 @@ def endpoint_problem(settings: Settings, timeout: float = 10.0) -> str | None:
     except httpx.HTTPError as exc:
         return f"cannot reach {settings.endpoint}: {str(exc) or type(exc).__name__}"
     if settings.auth == "key" and response.status_code in (401, 403):
-        return (f"{settings.endpoint} refused the key (HTTP {response.status_code}): check that "
-                f"{settings.prefix}_CREDENTIAL is this endpoint's key")
+        return (
+            f"{settings.endpoint} refused the key (HTTP {response.status_code}): check that "
+            f"{settings.prefix}_CREDENTIAL is this endpoint's key"
+        )
     return None
 
 

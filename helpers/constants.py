@@ -6,7 +6,9 @@
 
 DEMO_KEY = "demo-key-for-the-local-mock-0000"  # 32 characters, like a real key; accepted only by the replay server
 STAND_IN_ENTRA_TOKEN = "stand-in-entra-token-for-the-local-mock"  # see helpers.auth.StandInEntraCredential
-API_VERSION = "2024-05-01-preview"  # the page's Azure AI Model Inference API version (retired with the API on 2026-08-26)
+API_VERSION = (
+    "2024-05-01-preview"  # the page's Azure AI Model Inference API version (retired with the API on 2026-08-26)
+)
 # The Microsoft Entra ID token scope of each endpoint kind. openai-v1: the migration guide's ("Migrate from Azure AI
 # Inference SDK to OpenAI SDK", 2026-03-19; many samples use https://cognitiveservices.azure.com/.default, the scope of
 # its older revisions); foundry-models: the same guide's Azure AI Inference code; managed: Azure Machine Learning's.

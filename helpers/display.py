@@ -61,7 +61,9 @@ def show_usage(obj: Any) -> Usage | None:
         print("Usage: not reported")
         return None
     note = " (the local stand-in model's tokens, not Llama's)" if is_local_stand_in(obj) else ""
-    print(f"Usage: {usage.prompt_tokens} prompt + {usage.completion_tokens} completion = {usage.total_tokens} tokens{note}")
+    print(
+        f"Usage: {usage.prompt_tokens} prompt + {usage.completion_tokens} completion = {usage.total_tokens} tokens{note}"
+    )
     return usage
 
 

@@ -146,8 +146,7 @@ def service_error(exc: BaseException) -> ServiceError:
         kind = "server_error"
     else:
         kind = "other"
-    return ServiceError(status, kind, str(code) if code is not None else None, message, body,
-                        wait_requested(headers))
+    return ServiceError(status, kind, str(code) if code is not None else None, message, body, wait_requested(headers))
 
 
 def explain_error(exc: BaseException) -> ServiceError:
@@ -157,8 +156,12 @@ def explain_error(exc: BaseException) -> ServiceError:
         print(f"No HTTP answer ({type(exc).__name__}): {err.message[:300]}")  # nothing the service said
         print(f"  what to do:   {ADVICE['no_answer']}")
         return err
-    status = f"HTTP {err.status}" if err.status is not None else "An error inside the answer"  # e.g. an error event in a stream
-    print(f"{status} ({err.kind}{', code ' + err.code if err.code and err.code != err.kind else ''}) from {type(exc).__name__}")
+    status = (
+        f"HTTP {err.status}" if err.status is not None else "An error inside the answer"
+    )  # e.g. an error event in a stream
+    print(
+        f"{status} ({err.kind}{', code ' + err.code if err.code and err.code != err.kind else ''}) from {type(exc).__name__}"
+    )
     print(f"  service says: {err.message if len(err.message) <= 500 else err.message[:500] + ' ...'}")
     if err.kind in ADVICE:
         print(f"  what to do:   {ADVICE[err.kind]}")

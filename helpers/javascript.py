@@ -22,7 +22,10 @@ def is_javascript_notebook(path: Path) -> bool:
         spec = json.loads(Path(path).read_text(encoding="utf-8")).get("metadata", {}).get("kernelspec", {})
     except (OSError, ValueError):
         return False
-    return spec.get("language") in ("javascript", "typescript") or spec.get("name", "python3") not in ("python3", "python")
+    return spec.get("language") in ("javascript", "typescript") or spec.get("name", "python3") not in (
+        "python3",
+        "python",
+    )
 
 
 def javascript_unavailable(kernel: str = "jslab") -> str | None:

@@ -27,7 +27,9 @@ from jupyter_client.manager import KernelManager
 from . import offline
 from .constants import DEMO_KEY
 
-if TYPE_CHECKING:  # the replay server (starlette, uvicorn) is imported where a worker starts it, not by xdist's controller
+if (
+    TYPE_CHECKING
+):  # the replay server (starlette, uvicorn) is imported where a worker starts it, not by xdist's controller
     from .mock import MockServer
 
 # nbval stops each notebook's kernel with a kill, after which jupyter_client checks every 100 ms whether the
@@ -80,7 +82,9 @@ def pytest_configure(config: pytest.Config) -> None:
     args = config.invocation_params.args
     # nbval runs a notebook's cells one after the other on one kernel, so with -n N they must all go to the same
     # worker: plain `-n 2` (xdist's --dist load, which spreads single tests) means --dist loadfile here.
-    if getattr(config.option, "dist", None) == "load" and not any(a == "--dist" or a.startswith(("--dist=", "-d")) for a in args):
+    if getattr(config.option, "dist", None) == "load" and not any(
+        a == "--dist" or a.startswith(("--dist=", "-d")) for a in args
+    ):
         config.option.dist = "loadfile"
     # With --dist loadfile, xdist hands out whole files, by default the ones with most tests first. For
     # notebooks the number of cells says little about their time, and a long one handed out last keeps one
@@ -116,7 +120,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     Without Node.js the JavaScript notebooks are skipped, and the end of the run says so loudly."""
     from .javascript import is_javascript_notebook, javascript_unavailable
 
-    javascript = sorted({item.path for item in items if item.path.suffix == ".ipynb" and is_javascript_notebook(item.path)})
+    javascript = sorted(
+        {item.path for item in items if item.path.suffix == ".ipynb" and is_javascript_notebook(item.path)}
+    )
     if javascript and (reason := javascript_unavailable()):
         for item in items:
             if item.path in javascript:
@@ -151,8 +157,13 @@ JAVASCRIPT_SKIP = "JavaScript notebook not run:"
 def pytest_terminal_summary(terminalreporter: "pytest.TerminalReporter") -> None:
     """Skipped JavaScript notebooks, in red at the end of the run (read from the reports: under xdist the workers
     collect, and this runs in the controller)."""
-    reasons = sorted({str(report.longrepr[2]) for report in terminalreporter.stats.get("skipped", [])
-                      if isinstance(report.longrepr, tuple) and JAVASCRIPT_SKIP in str(report.longrepr[2])})
+    reasons = sorted(
+        {
+            str(report.longrepr[2])
+            for report in terminalreporter.stats.get("skipped", [])
+            if isinstance(report.longrepr, tuple) and JAVASCRIPT_SKIP in str(report.longrepr[2])
+        }
+    )
     if reasons:
         terminalreporter.section("JAVASCRIPT NOTEBOOKS SKIPPED", sep="!", red=True, bold=True)
         for reason in reasons:

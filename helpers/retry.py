@@ -16,7 +16,14 @@ from __future__ import annotations
 
 from typing import Any, Awaitable, Callable, TypeVar
 
-from tenacity import AsyncRetrying, RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    Retrying,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_exponential_jitter,
+)
 
 from .errors import service_error
 
@@ -53,11 +60,20 @@ def _policy(attempts: int, initial: float, max_wait: float) -> dict[str, Any]:
     }
 
 
-def with_retries(fn: Callable[..., T], *args: Any, attempts: int = 4, initial: float = 0.5, max_wait: float = 20.0, **kwargs: Any) -> T:
+def with_retries(
+    fn: Callable[..., T], *args: Any, attempts: int = 4, initial: float = 0.5, max_wait: float = 20.0, **kwargs: Any
+) -> T:
     """Call ``fn(*args, **kwargs)``, retrying 429/500/503 up to ``attempts`` times in all."""
     return Retrying(**_policy(attempts, initial, max_wait))(fn, *args, **kwargs)
 
 
-async def with_retries_async(fn: Callable[..., Awaitable[T]], *args: Any, attempts: int = 4, initial: float = 0.5, max_wait: float = 20.0, **kwargs: Any) -> T:
+async def with_retries_async(
+    fn: Callable[..., Awaitable[T]],
+    *args: Any,
+    attempts: int = 4,
+    initial: float = 0.5,
+    max_wait: float = 20.0,
+    **kwargs: Any,
+) -> T:
     """``with_retries`` for coroutines: ``await with_retries_async(client.complete, messages=...)``."""
     return await AsyncRetrying(**_policy(attempts, initial, max_wait))(fn, *args, **kwargs)

@@ -46,8 +46,11 @@ def _text_and_usage(item: Any) -> tuple[str, Usage | None]:
         delta = choices[0].get("delta") or {}
         return delta.get("content") or "", usage_of(item.get("usage"))
     if hasattr(item, "usage_metadata"):  # LangChain message chunk
-        content = item.content if isinstance(item.content, str) else "".join(
-            part.get("text", "") for part in item.content if isinstance(part, dict))
+        content = (
+            item.content
+            if isinstance(item.content, str)
+            else "".join(part.get("text", "") for part in item.content if isinstance(part, dict))
+        )
         return content, usage_of(item.usage_metadata)
     choices = getattr(item, "choices", None) or []
     delta = getattr(choices[0], "delta", None) if choices else None
@@ -62,7 +65,9 @@ def _items(item: Any) -> list[Any]:
     return [payload for line in text.splitlines() if (payload := parse_sse_line(line)) is not None]
 
 
-COMPLETE_ANSWER = "this is a complete answer, not a stream: pass stream=True (LangChain: call .stream(...) instead of .invoke(...))"
+COMPLETE_ANSWER = (
+    "this is a complete answer, not a stream: pass stream=True (LangChain: call .stream(...) instead of .invoke(...))"
+)
 
 
 def _not_a_stream(item: Any) -> str | None:
@@ -73,16 +78,22 @@ def _not_a_stream(item: Any) -> str | None:
     choices = item.get("choices") if isinstance(item, dict) else getattr(item, "choices", None)
     first = choices[0] if isinstance(choices, list) and choices else None
     field = first.get if isinstance(first, dict) else (lambda name: getattr(first, name, None))
-    if (first is not None and field("message") is not None and field("delta") is None) or type(item).__name__ == "AIMessage":
+    if (first is not None and field("message") is not None and field("delta") is None) or type(
+        item
+    ).__name__ == "AIMessage":
         return COMPLETE_ANSWER
     return None
 
 
 def _consume(item: Any, parts: list[str], result: StreamResult) -> None:
-    if isinstance(item, (str, bytes)) and (text := item.decode("utf-8") if isinstance(item, bytes) else item).lstrip().startswith("{"):
+    if isinstance(item, (str, bytes)) and (
+        text := item.decode("utf-8") if isinstance(item, bytes) else item
+    ).lstrip().startswith("{"):
         if '"choices"' in text:  # a whole answer read line by line: "stream": true was left out of the body
             raise TypeError(COMPLETE_ANSWER.replace("pass stream=True", 'put "stream": true in the body'))
-        raise ValueError(f"the service answered with JSON instead of events (an error? check the status first): {text[:300]}")
+        raise ValueError(
+            f"the service answered with JSON instead of events (an error? check the status first): {text[:300]}"
+        )
     for chunk in _items(item):
         if (problem := _not_a_stream(chunk)) is not None:
             raise TypeError(problem) if problem == COMPLETE_ANSWER else ValueError(problem)

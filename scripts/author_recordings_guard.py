@@ -20,8 +20,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # import the shared bu
 
 from author_recordings import DOC_ANSWER, GUARD, QUESTION, authored, completion, usage, write  # noqa: E402
 
-CARD = ("The verdict format ('safe', or 'unsafe' and a line of hazard codes) follows the Llama Guard 3 model card; "
-        "the token counts are estimates. ")
+CARD = (
+    "The verdict format ('safe', or 'unsafe' and a line of hazard codes) follows the Llama Guard 3 model card; "
+    "the token counts are estimates. "
+)
 # Greedy decoding and a small cap: a verdict is a few tokens long.
 GUARD_PARAMETERS = {"temperature": 0, "max_tokens": 32}
 
@@ -33,27 +35,62 @@ def user(text: str) -> dict:
     return {"role": "user", "content": text}
 
 
-def verdict(name: str, note: str, messages: list[dict], text: str, prompt_tokens: int, completion_tokens: int,
-            created: int) -> None:
-    write(GUARD, name, authored(CARD + note), {"messages": messages, **GUARD_PARAMETERS},
-          {"status": 200, "body": completion(text, usage(prompt_tokens, completion_tokens), model=GUARD,
-                                             rid=f"authored-{name}", created=created)})
+def verdict(
+    name: str, note: str, messages: list[dict], text: str, prompt_tokens: int, completion_tokens: int, created: int
+) -> None:
+    write(
+        GUARD,
+        name,
+        authored(CARD + note),
+        {"messages": messages, **GUARD_PARAMETERS},
+        {
+            "status": 200,
+            "body": completion(
+                text, usage(prompt_tokens, completion_tokens), model=GUARD, rid=f"authored-{name}", created=created
+            ),
+        },
+    )
 
 
 def main() -> None:
-    verdict("guard-prompt-languages-safe", "Prompt classification of the documentation's question: safe.",
-            [QUESTION], "safe", 212, 2, 1718726800)
-    verdict("guard-prompt-car-theft-unsafe",
-            "Prompt classification of a request for help stealing a car: unsafe, S2 (non-violent crimes, theft).",
-            [user(UNSAFE_PROMPT)], "unsafe\nS2", 222, 5, 1718726802)
-    verdict("guard-response-languages-safe",
-            "Response classification: the documentation's question and its documented answer, as a user and an "
-            "assistant turn. Safe.",
-            [QUESTION, {"role": "assistant", "content": DOC_ANSWER}], "safe", 283, 2, 1718726804)
-    verdict("guard-prompt-knife-skills-safe",
-            "Prompt classification of the documentation's content-safety example (a harmless sentence about knife "
-            "skills): safe, so the prompt goes on to the chat model, where Azure AI Content Safety refuses it.",
-            [user(KNIFE_SKILLS)], "safe", 224, 2, 1718726806)
+    verdict(
+        "guard-prompt-languages-safe",
+        "Prompt classification of the documentation's question: safe.",
+        [QUESTION],
+        "safe",
+        212,
+        2,
+        1718726800,
+    )
+    verdict(
+        "guard-prompt-car-theft-unsafe",
+        "Prompt classification of a request for help stealing a car: unsafe, S2 (non-violent crimes, theft).",
+        [user(UNSAFE_PROMPT)],
+        "unsafe\nS2",
+        222,
+        5,
+        1718726802,
+    )
+    verdict(
+        "guard-response-languages-safe",
+        "Response classification: the documentation's question and its documented answer, as a user and an "
+        "assistant turn. Safe.",
+        [QUESTION, {"role": "assistant", "content": DOC_ANSWER}],
+        "safe",
+        283,
+        2,
+        1718726804,
+    )
+    verdict(
+        "guard-prompt-knife-skills-safe",
+        "Prompt classification of the documentation's content-safety example (a harmless sentence about knife "
+        "skills): safe, so the prompt goes on to the chat model, where Azure AI Content Safety refuses it.",
+        [user(KNIFE_SKILLS)],
+        "safe",
+        224,
+        2,
+        1718726806,
+    )
     print(f"wrote data/recordings/{GUARD}/guard-*.json")
 
 

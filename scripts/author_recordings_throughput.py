@@ -28,8 +28,11 @@ COMPLETION_TOKENS = 2  # the number (one token up to 999) + end of turn
 
 
 def number_request(n: int, streamed: bool = False) -> dict:
-    body: dict = {"messages": [NUMBER_SYSTEM, {"role": "user", "content": f"Say the number {n}."}],
-                  "max_tokens": MAX_TOKENS, "temperature": 0}
+    body: dict = {
+        "messages": [NUMBER_SYSTEM, {"role": "user", "content": f"Say the number {n}."}],
+        "max_tokens": MAX_TOKENS,
+        "temperature": 0,
+    }
     if streamed:
         body["stream"] = True
     return body
@@ -38,19 +41,43 @@ def number_request(n: int, streamed: bool = False) -> dict:
 def throughput_examples() -> None:
     use = usage(PROMPT_TOKENS, COMPLETION_TOKENS)
     for n in range(1, COUNT + 1):
-        write(SMALL, f"throughput-say-number-{n:03d}",
-              authored(f"One of {COUNT} numbered requests that notebooks 08 and 09 send at once; the answer names "
-                       "the number so the notebook can match it to its request. Token counts are estimates."),
-              number_request(n),
-              {"status": 200, "body": completion(str(n), use, model=SMALL, rid=f"authored-throughput-{n:03d}",
-                                                 created=1718727000 + n)})
+        write(
+            SMALL,
+            f"throughput-say-number-{n:03d}",
+            authored(
+                f"One of {COUNT} numbered requests that notebooks 08 and 09 send at once; the answer names "
+                "the number so the notebook can match it to its request. Token counts are estimates."
+            ),
+            number_request(n),
+            {
+                "status": 200,
+                "body": completion(
+                    str(n), use, model=SMALL, rid=f"authored-throughput-{n:03d}", created=1718727000 + n
+                ),
+            },
+        )
     for n in range(1, STREAMED + 1):
-        write(SMALL, f"throughput-say-number-stream-{n:03d}",
-              authored("The streamed variant of a numbered request; notebook 08 has the replay server cut it after "
-                       "two chunks to show how a broken stream is detected and retried. Token counts are estimates."),
-              number_request(n, streamed=True),
-              {"status": 200, "stream": stream(str(n), use, model=SMALL, rid=f"authored-throughput-stream-{n:03d}",
-                                               created=1718727200 + n, first_ms=120.0, gap_ms=20.0)})
+        write(
+            SMALL,
+            f"throughput-say-number-stream-{n:03d}",
+            authored(
+                "The streamed variant of a numbered request; notebook 08 has the replay server cut it after "
+                "two chunks to show how a broken stream is detected and retried. Token counts are estimates."
+            ),
+            number_request(n, streamed=True),
+            {
+                "status": 200,
+                "stream": stream(
+                    str(n),
+                    use,
+                    model=SMALL,
+                    rid=f"authored-throughput-stream-{n:03d}",
+                    created=1718727200 + n,
+                    first_ms=120.0,
+                    gap_ms=20.0,
+                ),
+            },
+        )
 
 
 if __name__ == "__main__":

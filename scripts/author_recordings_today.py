@@ -24,7 +24,10 @@ RECORDINGS = ROOT / "data" / "recordings"
 TODAY_FOR_PAGE = {
     "Meta-Llama-3.1-405B-Instruct": ("Llama-3.3-70B-Instruct", "Llama-3.3-70B-Instruct"),
     "Meta-Llama-3.1-8B-Instruct": ("Llama-4-Scout-17B-16E-Instruct", "Llama-4-Scout-17B-16E-Instruct"),
-    "Llama-3.2-11B-Vision-Instruct": ("Llama-4-Maverick-17B-128E-Instruct-FP8", "Llama-4-Maverick-17B-128E-Instruct-FP8"),
+    "Llama-3.2-11B-Vision-Instruct": (
+        "Llama-4-Maverick-17B-128E-Instruct-FP8",
+        "Llama-4-Maverick-17B-128E-Instruct-FP8",
+    ),
     "Llama-Guard-3-8B": ("Llama-Guard-3-8B-managed", "Llama-Guard-3-8B"),
 }
 
@@ -40,19 +43,26 @@ def _renamed(value: Any, old: str, new: str) -> Any:
 
 def derived(record: dict[str, Any], page_deployment: str, source_name: str) -> dict[str, Any]:
     today_deployment, today_model = TODAY_FOR_PAGE[page_deployment]
-    old_model = record["response"].get("body", {}).get("model") if isinstance(record["response"].get("body"), dict) else None
+    old_model = (
+        record["response"].get("body", {}).get("model") if isinstance(record["response"].get("body"), dict) else None
+    )
     old_model = old_model or page_deployment.removesuffix("-managed")
     before = record["provenance"]
     provenance = {
         "source": "authored",
         "derived_from": f"data/recordings/{page_deployment}/{source_name}",
         "derived_from_source": before.get("source"),
-        "note": (f"The answer recorded for the page's {page_deployment} ({before.get('source')}), reused by this "
-                 f"project for {today_deployment} so that the notebooks run on today's deployment offline. It is "
-                 f"not an answer of {today_model}: record one with `make record`."),
+        "note": (
+            f"The answer recorded for the page's {page_deployment} ({before.get('source')}), reused by this "
+            f"project for {today_deployment} so that the notebooks run on today's deployment offline. It is "
+            f"not an answer of {today_model}: record one with `make record`."
+        ),
     }
-    return {"provenance": provenance, "request": record["request"],
-            "response": _renamed(record["response"], old_model, today_model)}
+    return {
+        "provenance": provenance,
+        "request": record["request"],
+        "response": _renamed(record["response"], old_model, today_model),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:

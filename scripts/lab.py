@@ -19,7 +19,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-from helpers.config import ConfigError, configured_settings, endpoint_problems, load_settings, read_dotenv, unusable_hint
+from helpers.config import (
+    ConfigError,
+    configured_settings,
+    endpoint_problems,
+    load_settings,
+    read_dotenv,
+    unusable_hint,
+)
 from helpers.mock import DEMO_KEY, MockServer
 from helpers.mock.deployments import deployment_prefixes
 from helpers.offline import offline_env
@@ -33,7 +40,9 @@ def jupyter_lab(extra: list[str]) -> int:
     SIGTERM makes Jupyter shut its kernels down without asking, which takes a moment; a second Ctrl+C meanwhile
     kills it outright (its Python kernels, and the JavaScript one, then exit when they notice their parent is gone).
     """
-    lab = subprocess.Popen([sys.executable, "-m", "jupyter", "lab", "--notebook-dir", str(NOTEBOOKS), *root_options(extra), *extra])
+    lab = subprocess.Popen(
+        [sys.executable, "-m", "jupyter", "lab", "--notebook-dir", str(NOTEBOOKS), *root_options(extra), *extra]
+    )
     try:
         return lab.wait()
     except KeyboardInterrupt:
@@ -68,8 +77,10 @@ def local_model_wanted(wanted: bool) -> bool:
     if reason:
         print(f"No local stand-in model ({reason}): a request no recording matches gets a 404.")
         return False
-    print("A request no recording matches is answered by a small local stand-in model (SmolLM2-135M-Instruct on this "
-          "computer, not Llama on Azure), labelled as such. --no-local-model turns it off.")
+    print(
+        "A request no recording matches is answered by a small local stand-in model (SmolLM2-135M-Instruct on this "
+        "computer, not Llama on Azure), labelled as such. --no-local-model turns it off."
+    )
     return True
 
 
@@ -82,9 +93,15 @@ def port_number(text: str) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--replay-port", type=port_number, default=8000, help="port of the replay server (default 8000)")
-    parser.add_argument("--local-model", action=argparse.BooleanOptionalAction, default=True,
-                        help="answer requests that no recording matches with a small local stand-in model (default: on)")
+    parser.add_argument(
+        "--replay-port", type=port_number, default=8000, help="port of the replay server (default 8000)"
+    )
+    parser.add_argument(
+        "--local-model",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="answer requests that no recording matches with a small local stand-in model (default: on)",
+    )
     args, extra = parser.parse_known_args(argv)
 
     read_dotenv()  # a .env file counts as much as exported variables; exported ones win
@@ -100,21 +117,31 @@ def main(argv: list[str] | None = None) -> int:
         for other in others:
             print(f"  and {other.prefix}: {other.describe()}")
         for checked, problem in endpoint_problems([settings, *others]):  # warnings only: the network may come back
-            print(f"Warning: {problem}. The notebooks that use it will fail until it answers.\n  {unusable_hint(checked)}", file=sys.stderr)
+            print(
+                f"Warning: {problem}. The notebooks that use it will fail until it answers.\n  {unusable_hint(checked)}",
+                file=sys.stderr,
+            )
         return jupyter_lab(extra)
     try:
         # Streams arrive at their recorded pace, word by word, as from a live endpoint (nbval runs stay unpaced).
-        mock = MockServer(key=DEMO_KEY, port=args.replay_port, replay_timing=True, local_model=local_model_wanted(args.local_model))
+        mock = MockServer(
+            key=DEMO_KEY, port=args.replay_port, replay_timing=True, local_model=local_model_wanted(args.local_model)
+        )
     except OSError as exc:
-        print(f"Cannot start the replay server on 127.0.0.1:{args.replay_port} ({exc.strerror}): is another one (make serve, "
-              f"make lab) running? Stop it, or pick another port: make lab PORT={args.replay_port + 1}.", file=sys.stderr)
+        print(
+            f"Cannot start the replay server on 127.0.0.1:{args.replay_port} ({exc.strerror}): is another one (make serve, "
+            f"make lab) running? Stop it, or pick another port: make lab PORT={args.replay_port + 1}.",
+            file=sys.stderr,
+        )
         return 2
     except ValueError as exc:  # a recording that does not load (edited by hand?): which file, and why
         print(f"Cannot start the replay server: {exc}", file=sys.stderr)
         return 2
     with mock:
         os.environ.update(offline_env(mock.env()))
-        print(f"Replay server on {mock.base_url} (streams at their recorded pace); notebooks will use it. Ctrl+C stops both.")
+        print(
+            f"Replay server on {mock.base_url} (streams at their recorded pace); notebooks will use it. Ctrl+C stops both."
+        )
         return jupyter_lab(extra)
 
 

@@ -23,8 +23,10 @@ import sys
 
 BASE_URL = os.environ.get("GITHUB_MODELS_BASE_URL", "https://models.github.ai/inference")  # another only for tests
 MODEL = "meta/Llama-3.3-70B-Instruct"
-MESSAGES = [{"role": "system", "content": "You are a helpful assistant."},
-            {"role": "user", "content": "Say hello in five words."}]
+MESSAGES = [
+    {"role": "system", "content": "You are a helpful assistant."},
+    {"role": "user", "content": "Say hello in five words."},
+]
 
 
 def skipped(reason: str) -> int:
@@ -54,32 +56,46 @@ def main() -> int:
     body = json.loads(raw.text)
     print(f"chat completion: HTTP {raw.status_code}, keys {sorted(body)}")
     check(body.get("object") == "chat.completion", f"object is 'chat.completion' ({body.get('object')!r})")
-    check(isinstance(body.get("id"), str) and isinstance(body.get("created"), int), "id is a string, created an integer")
+    check(
+        isinstance(body.get("id"), str) and isinstance(body.get("created"), int), "id is a string, created an integer"
+    )
     check(isinstance(body.get("model"), str), f"model is a string ({body.get('model')!r})")
     choice = (body.get("choices") or [{}])[0]
     message = choice.get("message") or {}
-    check(message.get("role") == "assistant" and isinstance(message.get("content"), str),
-          "choices[0].message has role 'assistant' and string content")
-    check(choice.get("finish_reason") in ("stop", "length"), f"finish_reason is stop or length ({choice.get('finish_reason')!r})")
+    check(
+        message.get("role") == "assistant" and isinstance(message.get("content"), str),
+        "choices[0].message has role 'assistant' and string content",
+    )
+    check(
+        choice.get("finish_reason") in ("stop", "length"),
+        f"finish_reason is stop or length ({choice.get('finish_reason')!r})",
+    )
     usage = body.get("usage") or {}
-    check(all(isinstance(usage.get(k), int) for k in ("prompt_tokens", "completion_tokens", "total_tokens")),
-          f"usage has prompt_tokens, completion_tokens, total_tokens ({usage})")
+    check(
+        all(isinstance(usage.get(k), int) for k in ("prompt_tokens", "completion_tokens", "total_tokens")),
+        f"usage has prompt_tokens, completion_tokens, total_tokens ({usage})",
+    )
 
     # 2. A stream, read line by line as the server framed it
-    with client.chat.completions.with_streaming_response.create(model=MODEL, messages=MESSAGES, max_tokens=30,
-                                                                stream=True) as response:
+    with client.chat.completions.with_streaming_response.create(
+        model=MODEL, messages=MESSAGES, max_tokens=30, stream=True
+    ) as response:
         content_type = response.headers.get("content-type", "")
         lines = [line for line in response.iter_lines() if line.strip()]
     data = [line.removeprefix("data:").strip() for line in lines if line.startswith("data:")]
     chunks = [json.loads(d) for d in data if d != "[DONE]"]
     with_usage = [c for c in chunks if c.get("usage")]
-    print(f"stream: {content_type}, {len(lines)} lines, {len(chunks)} chunks, {len(with_usage)} with usage, "
-          f"last line {lines[-1] if lines else None!r}")
+    print(
+        f"stream: {content_type}, {len(lines)} lines, {len(chunks)} chunks, {len(with_usage)} with usage, "
+        f"last line {lines[-1] if lines else None!r}"
+    )
     check(content_type.startswith("text/event-stream"), "content-type is text/event-stream")
     check(len(data) == len(lines), "every line is a 'data:' line (no event:, id: or comments)")
     check(bool(data) and data[-1] == "[DONE]", "the stream ends with 'data: [DONE]'")
-    check(bool(chunks) and all(c.get("object") == "chat.completion.chunk" for c in chunks),
-          "every chunk's object is 'chat.completion.chunk'")
+    check(
+        bool(chunks) and all(c.get("object") == "chat.completion.chunk" for c in chunks),
+        "every chunk's object is 'chat.completion.chunk'",
+    )
     check(all("delta" in ch for c in chunks for ch in c.get("choices", [])), "every choice in a chunk has a delta")
     if with_usage:
         print(f"  usage where present: {with_usage[-1]['usage']}")
@@ -96,8 +112,10 @@ def main() -> int:
         inner = raw_error.get("error") if isinstance(raw_error, dict) else None
         print(f"unknown model: HTTP {exc.status_code}, body {exc.response.text[:300]}")
         check(exc.status_code in (400, 404), f"status is 400 or 404 ({exc.status_code})")
-        check(isinstance(inner, dict) and isinstance(inner.get("message"), str) and "code" in inner,
-              "body is {'error': {'code', 'message'}} (the shape the replay server answers)")
+        check(
+            isinstance(inner, dict) and isinstance(inner.get("message"), str) and "code" in inner,
+            "body is {'error': {'code', 'message'}} (the shape the replay server answers)",
+        )
 
     if problems:
         for problem in problems:

@@ -34,8 +34,15 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 from tqdm import tqdm
 
-from helpers.config import (ConfigError, configured_settings, endpoint_problem, endpoint_problems, load_settings,
-                            read_dotenv, unusable_hint)
+from helpers.config import (
+    ConfigError,
+    configured_settings,
+    endpoint_problem,
+    endpoint_problems,
+    load_settings,
+    read_dotenv,
+    unusable_hint,
+)
 from helpers.javascript import is_javascript_notebook, javascript_unavailable
 from helpers.mock import DEMO_KEY, MockServer
 from helpers.mock.deployments import DEFAULT_ENDPOINT_KIND, ENDPOINT_KINDS, deployment_prefixes
@@ -79,7 +86,12 @@ def for_commit(nb: nbformat.NotebookNode, port: int | None) -> nbformat.Notebook
         cell.metadata.pop("execution", None)  # timestamps left by an earlier run with timing on
         merged: list = []
         for output in cell.outputs:
-            if output.output_type == "stream" and merged and merged[-1].output_type == "stream" and merged[-1].name == output.name:
+            if (
+                output.output_type == "stream"
+                and merged
+                and merged[-1].output_type == "stream"
+                and merged[-1].name == output.name
+            ):
                 merged[-1].text += output.text
             else:
                 merged.append(output)
@@ -105,7 +117,9 @@ def run_one(path: Path, out_dir: Path, update: bool, timeout: int, port: int | N
     return asyncio.run(run_one_async(path, out_dir, update, timeout, port))
 
 
-async def run_one_async(path: Path, out_dir: Path, update: bool, timeout: int, port: int | None = None) -> tuple[str, float, str]:
+async def run_one_async(
+    path: Path, out_dir: Path, update: bool, timeout: int, port: int | None = None
+) -> tuple[str, float, str]:
     nb = nbformat.read(path, as_version=4)
     if is_javascript_notebook(path) and (reason := javascript_unavailable()):
         return "skipped", 0.0, reason
@@ -114,11 +128,16 @@ async def run_one_async(path: Path, out_dir: Path, update: bool, timeout: int, p
     # Each notebook runs on its own kernel (python3, or jslab for the JavaScript notebook), as under nbval.
     kernel_name = nb.metadata.get("kernelspec", {}).get("name", "python3")
     # "immediate": kill the kernel when done, as nbval does; the default waits up to 1.5 s for it to tear down its imports.
-    client = NotebookClient(nb, timeout=timeout, kernel_name=kernel_name, shutdown_kernel="immediate",
-                            store_widget_state=False,  # widget model ids are random: keep them out of the file
-                            record_timing=False,  # no execution timestamps in cell metadata: they change every run
-                            extra_arguments=QUIET_PYTHON_KERNEL if kernel_name == "python3" else [],
-                            resources={"metadata": {"path": str(path.parent)}})
+    client = NotebookClient(
+        nb,
+        timeout=timeout,
+        kernel_name=kernel_name,
+        shutdown_kernel="immediate",
+        store_widget_state=False,  # widget model ids are random: keep them out of the file
+        record_timing=False,  # no execution timestamps in cell metadata: they change every run
+        extra_arguments=QUIET_PYTHON_KERNEL if kernel_name == "python3" else [],
+        resources={"metadata": {"path": str(path.parent)}},
+    )
     start = time.perf_counter()
     status, detail = "ok", ""
     try:
@@ -135,7 +154,9 @@ async def run_one_async(path: Path, out_dir: Path, update: bool, timeout: int, p
     return status, seconds, detail
 
 
-async def run_all(paths: list[Path], jobs: int, args: argparse.Namespace, port: int | None) -> list[tuple[str, str, float, str]]:
+async def run_all(
+    paths: list[Path], jobs: int, args: argparse.Namespace, port: int | None
+) -> list[tuple[str, str, float, str]]:
     """Every notebook, ``jobs`` at a time, each on its own kernel; the results in the order of ``paths``."""
     gate = asyncio.Semaphore(max(1, jobs))
     bar = tqdm(total=len(paths), unit="notebook")
@@ -165,14 +186,28 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("notebooks", nargs="*", type=Path, help="notebooks to run (default: notebooks/*.ipynb)")
     parser.add_argument("--build-dir", type=Path, default=ROOT / "build" / "notebooks", help="where executed copies go")
-    parser.add_argument("--update", action="store_true", help="write outputs back into the notebooks (only those that passed)")
+    parser.add_argument(
+        "--update", action="store_true", help="write outputs back into the notebooks (only those that passed)"
+    )
     parser.add_argument("--timeout", type=int, default=300, help="seconds per cell")
-    parser.add_argument("--record", action="store_true", help="run through a recording proxy in front of the live endpoints, writing data/recordings")
-    parser.add_argument("--endpoint-kind", choices=ENDPOINT_KINDS, default=DEFAULT_ENDPOINT_KIND,
-                        help="offline: how the notebooks reach the replay server's deployments: openai-v1 (today's "
-                        "path, default), foundry-models (the retired /models endpoint), serverless (the page's 2024 setup)")
-    parser.add_argument("--jobs", type=int, default=None,
-                        help="notebooks at a time, each on its own kernel (default: 2 offline, 1 live or with --update or --record)")
+    parser.add_argument(
+        "--record",
+        action="store_true",
+        help="run through a recording proxy in front of the live endpoints, writing data/recordings",
+    )
+    parser.add_argument(
+        "--endpoint-kind",
+        choices=ENDPOINT_KINDS,
+        default=DEFAULT_ENDPOINT_KIND,
+        help="offline: how the notebooks reach the replay server's deployments: openai-v1 (today's "
+        "path, default), foundry-models (the retired /models endpoint), serverless (the page's 2024 setup)",
+    )
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=None,
+        help="notebooks at a time, each on its own kernel (default: 2 offline, 1 live or with --update or --record)",
+    )
     args = parser.parse_args(argv)
     paths = args.notebooks or sorted((ROOT / "notebooks").glob("*.ipynb"))
 
@@ -198,8 +233,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"Cannot start the replay server: {exc}", file=sys.stderr)
             return 2
         os.environ.update(offline_env(mock.env(args.endpoint_kind)))
-        print(f"AZURE_INFERENCE_ENDPOINT is not set: running offline against the replay server, {args.endpoint_kind} "
-              f"endpoint {os.environ['AZURE_INFERENCE_ENDPOINT']}")
+        print(
+            f"AZURE_INFERENCE_ENDPOINT is not set: running offline against the replay server, {args.endpoint_kind} "
+            f"endpoint {os.environ['AZURE_INFERENCE_ENDPOINT']}"
+        )
     else:
         try:  # a typo or a placeholder left in: one clear message now, not one failed notebook after another
             settings = load_settings(dotenv=False)
@@ -231,7 +268,9 @@ def main(argv: list[str] | None = None) -> int:
     for name, status, seconds, detail in results:
         print(f"{name:<{width}}  {status:<7}  {seconds:7.1f}" + (f"  {detail}" if detail else ""))
     print(f"{'total':<{width}}  {'':<7}  {sum(r[2] for r in results):7.1f}")
-    print(f"Executed copies: {args.build_dir.relative_to(ROOT) if args.build_dir.is_relative_to(ROOT) else args.build_dir}")
+    print(
+        f"Executed copies: {args.build_dir.relative_to(ROOT) if args.build_dir.is_relative_to(ROOT) else args.build_dir}"
+    )
     return 0 if all(r[1] in ("ok", "skipped") for r in results) else 1
 
 

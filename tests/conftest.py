@@ -12,7 +12,10 @@ import pytest
 def live_setup(monkeypatch, tmp_path) -> Path:
     """No AZURE_INFERENCE_* variables and an empty working folder (so no .env is found); all restored afterwards,
     including what a .env file loaded by the script under test adds."""
-    for name in [n for n in os.environ if n.startswith("AZURE_INFERENCE")] + ["AZURE_INFERENCE_ENDPOINT", "AZURE_INFERENCE_CREDENTIAL"]:
+    for name in [n for n in os.environ if n.startswith("AZURE_INFERENCE")] + [
+        "AZURE_INFERENCE_ENDPOINT",
+        "AZURE_INFERENCE_CREDENTIAL",
+    ]:
         monkeypatch.setenv(name, "")  # remembers the session's value (or its absence) for the teardown
         monkeypatch.delenv(name)
     monkeypatch.chdir(tmp_path)

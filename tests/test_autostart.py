@@ -19,14 +19,24 @@ ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
 SAID = "No AZURE_INFERENCE_* variables: started the bundled replay server at http://127.0.0.1:"
 # What the test harness adds to the environment; a Jupyter started any other way has none of it.
-HARNESS = {"PYTEST_CURRENT_TEST", "PYTEST_XDIST_WORKER", "PYTEST_XDIST_WORKER_COUNT", "PYTEST_XDIST_TESTRUNUID",
-           "GITHUB_TOKEN", autostart.SWITCH, *OFFLINE_ENV}
+HARNESS = {
+    "PYTEST_CURRENT_TEST",
+    "PYTEST_XDIST_WORKER",
+    "PYTEST_XDIST_WORKER_COUNT",
+    "PYTEST_XDIST_TESTRUNUID",
+    "GITHUB_TOKEN",
+    autostart.SWITCH,
+    *OFFLINE_ENV,
+}
 
 
 def plain_jupyter_env() -> dict[str, str]:
     """The environment of a kernel started by a Jupyter that knows nothing of this project."""
-    return {name: value for name, value in os.environ.items()
-            if name not in HARNESS and name not in autostart.live_looking({name: value or "x"})}
+    return {
+        name: value
+        for name, value in os.environ.items()
+        if name not in HARNESS and name not in autostart.live_looking({name: value or "x"})
+    }
 
 
 @pytest.fixture
@@ -114,8 +124,12 @@ def test_a_notebook_in_a_plain_jupyter_runs_offline_and_says_so(notebook):
     nb = nbformat.read(NOTEBOOKS / f"{notebook}.ipynb", as_version=4)
     client = NotebookClient(nb, kernel_name="python3", timeout=120, resources={"metadata": {"path": str(NOTEBOOKS)}})
     client.execute(env=env)  # raises CellExecutionError on the first unexpected error
-    printed = [output.get("text", "") for cell in nb.cells for output in cell.get("outputs", [])
-               if output.get("output_type") == "stream"]
+    printed = [
+        output.get("text", "")
+        for cell in nb.cells
+        for output in cell.get("outputs", [])
+        if output.get("output_type") == "stream"
+    ]
     assert sum(text.count(SAID) for text in printed) == 1, printed[:3]
 
 
@@ -130,6 +144,10 @@ def test_the_javascript_notebook_in_a_plain_jupyter_runs_offline_and_says_so():
     nb = nbformat.read(NOTEBOOKS / "06_javascript_rest.ipynb", as_version=4)
     client = NotebookClient(nb, kernel_name="jslab", timeout=120, resources={"metadata": {"path": str(NOTEBOOKS)}})
     client.execute(env=plain_jupyter_env())  # the kernel starts the replay server itself (scripts/jslab_kernel.js)
-    printed = [output.get("text", "") for cell in nb.cells for output in cell.get("outputs", [])
-               if output.get("output_type") == "stream"]
+    printed = [
+        output.get("text", "")
+        for cell in nb.cells
+        for output in cell.get("outputs", [])
+        if output.get("output_type") == "stream"
+    ]
     assert sum("the kernel started the bundled replay server at" in text for text in printed) == 1, printed[:4]

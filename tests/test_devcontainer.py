@@ -12,9 +12,23 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = json.loads((ROOT / ".devcontainer" / "devcontainer.json").read_text())
 # The properties of the spec's base schema (containers.dev/implementors/json_reference) this file may use.
-KNOWN = {"name", "image", "features", "postCreateCommand", "forwardPorts", "portsAttributes", "customizations",
-         "remoteUser", "containerEnv", "remoteEnv", "onCreateCommand", "updateContentCommand", "postStartCommand",
-         "hostRequirements", "waitFor"}
+KNOWN = {
+    "name",
+    "image",
+    "features",
+    "postCreateCommand",
+    "forwardPorts",
+    "portsAttributes",
+    "customizations",
+    "remoteUser",
+    "containerEnv",
+    "remoteEnv",
+    "onCreateCommand",
+    "updateContentCommand",
+    "postStartCommand",
+    "hostRequirements",
+    "waitFor",
+}
 ON_AUTO_FORWARD = {"notify", "openBrowser", "openBrowserOnce", "openPreview", "silent", "ignore"}
 
 

@@ -35,19 +35,33 @@ QUESTION = "How many languages are in the world?"
 MESSAGES = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": QUESTION}]
 STREAM_PARAMS = {"temperature": 0, "top_p": 1, "max_tokens": 2048}  # the documented streaming request
 PASS_THROUGH = {"extra-parameters": "pass-through"}
-AZURE_SDK_PARAMETERS = {"temperature", "top_p", "max_tokens", "stop", "presence_penalty", "frequency_penalty", "seed", "response_format"}
+AZURE_SDK_PARAMETERS = {
+    "temperature",
+    "top_p",
+    "max_tokens",
+    "stop",
+    "presence_penalty",
+    "frequency_penalty",
+    "seed",
+    "response_format",
+}
 
 
 def documented_answer() -> str:
-    raw = json.loads((ROOT / "data" / "recordings" / DEPLOYMENT / "how-many-languages.json").read_text(encoding="utf-8"))
+    raw = json.loads(
+        (ROOT / "data" / "recordings" / DEPLOYMENT / "how-many-languages.json").read_text(encoding="utf-8")
+    )
     return raw["response"]["body"]["choices"][0]["message"]["content"]
 
 
 def key_settings(server: MockServer, key: str | None = None, deployment: str = DEPLOYMENT) -> helpers.Settings:
-    return helpers.Settings(endpoint=server.endpoint(deployment), credential=server.settings.key if key is None else key)
+    return helpers.Settings(
+        endpoint=server.endpoint(deployment), credential=server.settings.key if key is None else key
+    )
 
 
 # -- one "send" per library: (settings, messages, stream, headers, **params) -> the library's result --
+
 
 def _azure_args(messages: list, stream: bool, headers: dict | None, params: dict) -> dict[str, Any]:
     if set(params) - AZURE_SDK_PARAMETERS:  # parameters the SDK has no argument for: send the raw body
@@ -63,7 +77,9 @@ def send_azure(s, messages=MESSAGES, stream=False, headers=None, **params):
 
 def send_openai(s, messages=MESSAGES, stream=False, headers=None, **params):
     client = helpers.openai_client(s, max_retries=0)
-    return client.chat.completions.create(model=s.model, messages=messages, stream=stream, extra_headers=headers, **params)
+    return client.chat.completions.create(
+        model=s.model, messages=messages, stream=stream, extra_headers=headers, **params
+    )
 
 
 def send_langchain(s, messages=MESSAGES, stream=False, headers=None, **params):
@@ -73,7 +89,9 @@ def send_langchain(s, messages=MESSAGES, stream=False, headers=None, **params):
 
 def send_litellm(s, messages=MESSAGES, stream=False, headers=None, **params):
     extra = {"headers": headers} if headers else {}
-    return litellm.completion(messages=messages, stream=stream, num_retries=0, **params, **extra, **helpers.litellm_params(s))
+    return litellm.completion(
+        messages=messages, stream=stream, num_retries=0, **params, **extra, **helpers.litellm_params(s)
+    )
 
 
 def _body(messages: list, stream: bool, params: dict) -> dict[str, Any]:
@@ -81,16 +99,25 @@ def _body(messages: list, stream: bool, params: dict) -> dict[str, Any]:
 
 
 def send_requests(s, messages=MESSAGES, stream=False, headers=None, **params):
-    r = requests.post(helpers.rest_url(s), headers={**helpers.rest_headers(s), **(headers or {})},
-                      json=_body(messages, stream, params), stream=stream, timeout=10)
+    r = requests.post(
+        helpers.rest_url(s),
+        headers={**helpers.rest_headers(s), **(headers or {})},
+        json=_body(messages, stream, params),
+        stream=stream,
+        timeout=10,
+    )
     r.raise_for_status()
     return r.iter_lines() if stream else r.json()
 
 
 def send_httpx(s, messages=MESSAGES, stream=False, headers=None, **params):
     client = httpx.Client(timeout=10)
-    request = client.build_request("POST", helpers.rest_url(s), headers={**helpers.rest_headers(s), **(headers or {})},
-                                   json=_body(messages, stream, params))
+    request = client.build_request(
+        "POST",
+        helpers.rest_url(s),
+        headers={**helpers.rest_headers(s), **(headers or {})},
+        json=_body(messages, stream, params),
+    )
     r = client.send(request, stream=stream)
     if r.is_error:
         r.read()
@@ -115,26 +142,38 @@ async def asend_azure(s, messages=MESSAGES, stream=False, headers=None, **params
 
 async def asend_openai(s, messages=MESSAGES, stream=False, headers=None, **params):
     client = helpers.async_openai_client(s, max_retries=0)
-    return await client.chat.completions.create(model=s.model, messages=messages, stream=stream, extra_headers=headers, **params)
+    return await client.chat.completions.create(
+        model=s.model, messages=messages, stream=stream, extra_headers=headers, **params
+    )
 
 
 async def asend_langchain(s, messages=MESSAGES, stream=False, headers=None, **params):
     # langchain-openai shares one cached async HTTP client per process; each asyncio.run() here has its
     # own event loop, so each call gets its own client (in a notebook, one loop, the default is fine).
-    llm = helpers.langchain_chat(s, max_retries=0, http_async_client=httpx.AsyncClient(timeout=10),
-                                 **({"default_headers": headers} if headers else {}))
+    llm = helpers.langchain_chat(
+        s,
+        max_retries=0,
+        http_async_client=httpx.AsyncClient(timeout=10),
+        **({"default_headers": headers} if headers else {}),
+    )
     return llm.astream(messages, **params) if stream else await llm.ainvoke(messages, **params)
 
 
 async def asend_litellm(s, messages=MESSAGES, stream=False, headers=None, **params):
     extra = {"headers": headers} if headers else {}
-    return await litellm.acompletion(messages=messages, stream=stream, num_retries=0, **params, **extra, **helpers.litellm_params(s))
+    return await litellm.acompletion(
+        messages=messages, stream=stream, num_retries=0, **params, **extra, **helpers.litellm_params(s)
+    )
 
 
 async def asend_httpx(s, messages=MESSAGES, stream=False, headers=None, **params):
     client = httpx.AsyncClient(timeout=10)
-    request = client.build_request("POST", helpers.rest_url(s), headers={**helpers.rest_headers(s), **(headers or {})},
-                                   json=_body(messages, stream, params))
+    request = client.build_request(
+        "POST",
+        helpers.rest_url(s),
+        headers={**helpers.rest_headers(s), **(headers or {})},
+        json=_body(messages, stream, params),
+    )
     r = await client.send(request, stream=stream)
     if r.is_error:
         await r.aread()
@@ -162,6 +201,7 @@ def answer_text(result: Any) -> str:
 
 # -- basic calls through every factory ---------------------------------------------------------------
 
+
 @pytest.mark.parametrize("path", SEND)
 def test_basic_call_through_each_factory(mock_server, path, capsys):
     result = SEND[path](key_settings(mock_server))
@@ -181,7 +221,15 @@ def test_curl_with_rest_url_and_rest_headers(mock_server):
     if shutil.which("curl") is None:
         pytest.skip("curl is not installed")
     s = key_settings(mock_server)
-    command = ["curl", "-sS", "--max-time", "10", helpers.rest_url(s), "--data-binary", json.dumps({"messages": MESSAGES})]
+    command = [
+        "curl",
+        "-sS",
+        "--max-time",
+        "10",
+        helpers.rest_url(s),
+        "--data-binary",
+        json.dumps({"messages": MESSAGES}),
+    ]
     for name, value in helpers.rest_headers(s).items():
         command += ["-H", f"{name}: {value}"]
     done = subprocess.run(command, capture_output=True, text=True, timeout=20, check=True)
@@ -192,19 +240,26 @@ def test_factories_read_the_environment_by_default(mock_server, capsys):
     """No settings argument: the AZURE_INFERENCE_* variables. The session points them at the emulated Foundry resource's
     OpenAI v1 endpoint (today's path), AZURE_INFERENCE_MODEL naming the deployment."""
     v1, today, key = mock_server.openai_v1_endpoint, "Llama-3.3-70B-Instruct", mock_server.settings.key
-    with helpers.azure_client() as client:  # the SDK cannot use /openai/v1: the same resource's /models, said in one line
+    with (
+        helpers.azure_client() as client
+    ):  # the SDK cannot use /openai/v1: the same resource's /models, said in one line
         assert client.complete(messages=MESSAGES).choices[0].message.content == documented_answer()
         # /models/info needs the deployment named (the SDK's get_model_info sends no model): in the header
         assert client.get_model_info(headers={"x-ms-model-mesh-model-name": today}).model_name == today
-    assert capsys.readouterr().out == ("azure-ai-inference cannot use the openai-v1 endpoint: using the same resource's "
-                                       f"foundry-models endpoint, {mock_server.models_endpoint}\n")
+    assert capsys.readouterr().out == (
+        "azure-ai-inference cannot use the openai-v1 endpoint: using the same resource's "
+        f"foundry-models endpoint, {mock_server.models_endpoint}\n"
+    )
     assert str(helpers.openai_client().base_url) == f"{v1}/"
     assert helpers.langchain_chat().openai_api_base == v1 and helpers.langchain_chat().model_name == today
     assert helpers.litellm_params() == {"model": f"azure_ai/{today}", "api_base": v1, "api_key": key}
     assert helpers.rest_url() == f"{v1}/chat/completions"  # no api-version on the v1 endpoint
     assert helpers.rest_url(route="/models") == f"{v1}/models"
     assert helpers.rest_headers(extra_parameters="pass-through") == {
-        "Content-Type": "application/json", "Authorization": f"Bearer {key}", "extra-parameters": "pass-through"}
+        "Content-Type": "application/json",
+        "Authorization": f"Bearer {key}",
+        "extra-parameters": "pass-through",
+    }
     assert capsys.readouterr().out == ""
 
 
@@ -226,19 +281,25 @@ def test_factories_return_the_librarys_own_objects(mock_server):
 
 
 def test_keyword_arguments_reach_the_library_and_callers_dicts_are_not_changed(mock_server):
-    managed = helpers.Settings(endpoint=mock_server.endpoint(MANAGED), auth="entra", deployment="llama-3-2-3b-instruct-1")
+    managed = helpers.Settings(
+        endpoint=mock_server.endpoint(MANAGED), auth="entra", deployment="llama-3-2-3b-instruct-1"
+    )
     headers = dict(PASS_THROUGH)
     client = helpers.openai_client(managed, max_retries=0, timeout=7, default_headers=headers)
     assert (client.max_retries, client.timeout) == (0, 7)
     assert client.default_headers["azureml-model-deployment"] == "llama-3-2-3b-instruct-1"
     assert client.default_headers["extra-parameters"] == "pass-through"
     llm = helpers.langchain_chat(managed, temperature=0, default_headers=headers)
-    assert llm.temperature == 0 and llm.default_headers == {**PASS_THROUGH, "azureml-model-deployment": "llama-3-2-3b-instruct-1"}
+    assert llm.temperature == 0 and llm.default_headers == {
+        **PASS_THROUGH,
+        "azureml-model-deployment": "llama-3-2-3b-instruct-1",
+    }
     helpers.azure_client(managed, headers=headers)
     assert headers == PASS_THROUGH
 
 
 # -- authentication: key, Entra ID, and the offline stand-in ------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def managed_server(tmp_path_factory):
@@ -251,7 +312,9 @@ def managed_server(tmp_path_factory):
 
 
 def managed_settings(server: MockServer, deployment: str = "llama-3-2-3b-instruct-1") -> helpers.Settings:
-    return helpers.Settings(endpoint=server.endpoint(MANAGED), auth="entra", model="Llama-3.2-3B-Instruct", deployment=deployment)
+    return helpers.Settings(
+        endpoint=server.endpoint(MANAGED), auth="entra", model="Llama-3.2-3B-Instruct", deployment=deployment
+    )
 
 
 def test_key_auth_sends_the_key():
@@ -291,8 +354,12 @@ def test_live_entra_gets_a_real_default_azure_credential():
     assert provider.__qualname__.startswith("get_bearer_token_provider")
     assert helpers.openai_client(s)._api_key_provider.__qualname__.startswith("get_bearer_token_provider")
     assert helpers.langchain_chat(s).openai_api_key.__qualname__.startswith("get_bearer_token_provider")
-    assert helpers.litellm_params(s)["azure_ad_token_provider"] is provider  # a token for every call, not one for an hour
-    assert helpers.auth.bearer_token_provider(s) is provider, "one credential per deployment, so its token is kept between calls"
+    assert (
+        helpers.litellm_params(s)["azure_ad_token_provider"] is provider
+    )  # a token for every call, not one for an hour
+    assert helpers.auth.bearer_token_provider(s) is provider, (
+        "one credential per deployment, so its token is kept between calls"
+    )
 
 
 def test_an_async_credential_of_your_own_goes_to_the_async_client():
@@ -315,6 +382,7 @@ def test_the_async_openai_token_function_does_not_block_the_event_loop(mock_serv
         def provider() -> str:
             threads.append(threading.current_thread())
             return STAND_IN_ENTRA_TOKEN
+
         return provider
 
     monkeypatch.setattr(helpers.clients, "bearer_token_provider", provider_for)
@@ -333,8 +401,11 @@ def test_the_langchain_key_path_keeps_its_headers_when_azure_openai_api_version_
 
 
 def _info(server: MockServer, deployment: str, token: str) -> int:
-    return httpx.get(f"{server.endpoint(deployment)}/info", params={"api-version": "2024-05-01-preview"},
-                     headers={"Authorization": f"Bearer {token}"}).status_code
+    return httpx.get(
+        f"{server.endpoint(deployment)}/info",
+        params={"api-version": "2024-05-01-preview"},
+        headers={"Authorization": f"Bearer {token}"},
+    ).status_code
 
 
 def test_replay_server_accepts_the_stand_in_on_its_managed_deployment_only(mock_server):
@@ -380,7 +451,9 @@ RESOURCE_KINDS = ("openai-v1", "foundry-models")
 
 def resource_settings(server: MockServer, kind: str, **kwargs: Any) -> helpers.Settings:
     endpoint = server.openai_v1_endpoint if kind == "openai-v1" else server.models_endpoint
-    return helpers.Settings(endpoint=endpoint, credential=kwargs.pop("credential", server.settings.key), model=TODAY, kind=kind, **kwargs)
+    return helpers.Settings(
+        endpoint=endpoint, credential=kwargs.pop("credential", server.settings.key), model=TODAY, kind=kind, **kwargs
+    )
 
 
 def _on_resource(path: str, s: helpers.Settings) -> dict[str, Any]:
@@ -396,10 +469,15 @@ def test_basic_call_through_each_factory_on_the_resource(mock_server, path, kind
     assert answer_text(result) == documented_answer()
     assert helpers.usage_of(result) == helpers.Usage(19, 72, 91)
     out = capsys.readouterr().out  # a library that cannot use this kind says so in one line, and uses the other one
-    moved = {("azure-ai-inference", "openai-v1"): ("azure-ai-inference", "foundry-models", mock_server.models_endpoint),
-             ("langchain", "foundry-models"): ("ChatOpenAI", "openai-v1", mock_server.openai_v1_endpoint)}.get((path, kind))
-    assert out == ("" if moved is None else
-                   f"{moved[0]} cannot use the {kind} endpoint: using the same resource's {moved[1]} endpoint, {moved[2]}\n")
+    moved = {
+        ("azure-ai-inference", "openai-v1"): ("azure-ai-inference", "foundry-models", mock_server.models_endpoint),
+        ("langchain", "foundry-models"): ("ChatOpenAI", "openai-v1", mock_server.openai_v1_endpoint),
+    }.get((path, kind))
+    assert out == (
+        ""
+        if moved is None
+        else f"{moved[0]} cannot use the {kind} endpoint: using the same resource's {moved[1]} endpoint, {moved[2]}\n"
+    )
 
 
 @pytest.mark.parametrize("kind", RESOURCE_KINDS)
@@ -419,27 +497,46 @@ def test_urls_per_endpoint_kind(mock_server):
     assert helpers.openai_base_url(managed) == f"{mock_server.endpoint(MANAGED)}/v1"
     assert helpers.rest_url(v1) == f"{mock_server.openai_v1_endpoint}/chat/completions"  # no api-version on v1
     assert helpers.rest_url(models) == f"{mock_server.models_endpoint}/chat/completions?api-version=2024-05-01-preview"
-    assert helpers.rest_url(serverless) == f"{mock_server.endpoint(DEPLOYMENT)}/chat/completions?api-version=2024-05-01-preview"
+    assert (
+        helpers.rest_url(serverless)
+        == f"{mock_server.endpoint(DEPLOYMENT)}/chat/completions?api-version=2024-05-01-preview"
+    )
     assert helpers.openai_client(models)._custom_query == {"api-version": "2024-05-01-preview"}
     assert not helpers.openai_client(v1)._custom_query
     # LiteLLM posts to <api_base>/chat/completions and adds no api-version by itself: /models gets one
-    assert helpers.litellm_params(models) == {"model": f"azure_ai/{TODAY}", "api_base": mock_server.models_endpoint,
-                                              "api_version": "2024-05-01-preview", "api_key": mock_server.settings.key}
-    assert helpers.litellm_params(v1) == {"model": f"azure_ai/{TODAY}", "api_base": mock_server.openai_v1_endpoint,
-                                          "api_key": mock_server.settings.key}
+    assert helpers.litellm_params(models) == {
+        "model": f"azure_ai/{TODAY}",
+        "api_base": mock_server.models_endpoint,
+        "api_version": "2024-05-01-preview",
+        "api_key": mock_server.settings.key,
+    }
+    assert helpers.litellm_params(v1) == {
+        "model": f"azure_ai/{TODAY}",
+        "api_base": mock_server.openai_v1_endpoint,
+        "api_key": mock_server.settings.key,
+    }
 
 
-@pytest.mark.parametrize("kind, scope", [("openai-v1", "https://ai.azure.com/.default"),
-                                         ("foundry-models", "https://cognitiveservices.azure.com/.default")])
+@pytest.mark.parametrize(
+    "kind, scope",
+    [
+        ("openai-v1", "https://ai.azure.com/.default"),
+        ("foundry-models", "https://cognitiveservices.azure.com/.default"),
+    ],
+)
 def test_live_entra_on_the_resource_asks_for_its_kinds_scope(monkeypatch, kind, scope, capsys):
     """DefaultAzureCredential (never called here) behind a token provider for the kind's scope; the Azure AI Inference
     SDK, moved to /models, asks for the /models scope."""
     import azure.identity
 
     asked = []
-    monkeypatch.setattr(azure.identity, "get_bearer_token_provider", lambda credential, *scopes: asked.append(scopes) or (lambda: "t"))
-    endpoint = {"openai-v1": "https://scope-test.openai.azure.com/openai/v1",
-                "foundry-models": "https://scope-test.services.ai.azure.com/models"}[kind]
+    monkeypatch.setattr(
+        azure.identity, "get_bearer_token_provider", lambda credential, *scopes: asked.append(scopes) or (lambda: "t")
+    )
+    endpoint = {
+        "openai-v1": "https://scope-test.openai.azure.com/openai/v1",
+        "foundry-models": "https://scope-test.services.ai.azure.com/models",
+    }[kind]
     s = helpers.Settings(endpoint=endpoint, auth="entra", model=TODAY, kind=kind)
     helpers.auth.bearer_token_provider.cache_clear()
     try:

@@ -14,13 +14,22 @@ from helpers.auth import ENTRA_SCOPE, StandInEntraCredential
 from helpers.mock import STAND_IN_ENTRA_TOKEN
 
 
-@pytest.mark.parametrize("obj, usage", [
-    ({"usage": {"prompt_tokens": 19, "completion_tokens": 72, "total_tokens": 91}}, (19, 72, 91)),  # raw JSON
-    ({"prompt_tokens": 1, "completion_tokens": 2}, (1, 2, 3)),  # no total: the sum
-    (SimpleNamespace(usage=SimpleNamespace(prompt_tokens=5, completion_tokens=6, total_tokens=11)), (5, 6, 11)),  # SDK objects
-    (SimpleNamespace(usage_metadata={"input_tokens": 4, "output_tokens": 2, "total_tokens": 6}), (4, 2, 6)),  # LangChain
-    ({"input_tokens": 4, "output_tokens": 2}, (4, 2, 6)),  # LangChain's usage_metadata itself
-])
+@pytest.mark.parametrize(
+    "obj, usage",
+    [
+        ({"usage": {"prompt_tokens": 19, "completion_tokens": 72, "total_tokens": 91}}, (19, 72, 91)),  # raw JSON
+        ({"prompt_tokens": 1, "completion_tokens": 2}, (1, 2, 3)),  # no total: the sum
+        (
+            SimpleNamespace(usage=SimpleNamespace(prompt_tokens=5, completion_tokens=6, total_tokens=11)),
+            (5, 6, 11),
+        ),  # SDK objects
+        (
+            SimpleNamespace(usage_metadata={"input_tokens": 4, "output_tokens": 2, "total_tokens": 6}),
+            (4, 2, 6),
+        ),  # LangChain
+        ({"input_tokens": 4, "output_tokens": 2}, (4, 2, 6)),  # LangChain's usage_metadata itself
+    ],
+)
 def test_usage_of_each_shape(obj, usage, capsys):
     assert helpers.show_usage(obj) == helpers.Usage(*usage)
     assert capsys.readouterr().out == f"Usage: {usage[0]} prompt + {usage[1]} completion = {usage[2]} tokens\n"
@@ -49,8 +58,13 @@ def test_service_error_on_a_plain_text_body():
 
 
 def test_service_error_retry_after_as_http_date():
-    err = helpers.service_error(_http_error(429, json={"error": {"code": "429", "message": "slow down"}},
-                                            headers={"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"}))
+    err = helpers.service_error(
+        _http_error(
+            429,
+            json={"error": {"code": "429", "message": "slow down"}},
+            headers={"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"},
+        )
+    )
     assert (err.kind, err.retry_after, err.message) == ("rate_limited", 0.0, "slow down")
 
 

@@ -13,20 +13,37 @@ from tests.test_helpers_clients import MESSAGES, SEND, documented_answer, key_se
 
 CONTENT_FILTER_MESSAGES = [
     {"role": "system", "content": "You are an AI assistant that helps people find information."},
-    {"role": "user", "content": "Chopping tomatoes and cutting them into cubes or wedges are great ways to practice your knife skills."},
+    {
+        "role": "user",
+        "content": "Chopping tomatoes and cutting them into cubes or wedges are great ways to practice your knife skills.",
+    },
 ]
 WRONG_KEY = "wrong-key-for-the-local-mock-000"
 
 # kind -> (server: "ok" | "busy" | "down", wrong key?, messages, params, expected status, expected code)
 CASES = {
     "content_filter": ("ok", False, CONTENT_FILTER_MESSAGES, {}, 400, "content_filter"),
-    "parameter_not_supported": ("ok", False, MESSAGES, {"response_format": {"type": "json_object"}}, 422, "parameter_not_supported"),
+    "parameter_not_supported": (
+        "ok",
+        False,
+        MESSAGES,
+        {"response_format": {"type": "json_object"}},
+        422,
+        "parameter_not_supported",
+    ),
     "invalid_value": ("ok", False, MESSAGES, {"temperature": 1.5}, 422, "invalid_value"),
     "extra_parameters": ("ok", False, MESSAGES, {"logprobs": True, "max_tokens": 12}, 400, None),
     "unauthorized": ("ok", True, MESSAGES, {}, 401, "Unauthorized"),
     "rate_limited": ("busy", False, MESSAGES, {}, 429, "429"),
     "server_error": ("down", False, MESSAGES, {}, 503, "ServiceUnavailable"),
-    "no_recording": ("ok", False, [{"role": "user", "content": "Not a recorded question"}], {}, 404, "RecordingNotFound"),
+    "no_recording": (
+        "ok",
+        False,
+        [{"role": "user", "content": "Not a recorded question"}],
+        {},
+        404,
+        "RecordingNotFound",
+    ),
 }
 # LiteLLM never raises the extra-parameters 400: it drops the parameters and sends the request again itself.
 MATRIX = [(kind, path) for kind in CASES for path in SEND if not (kind == "extra_parameters" and path == "litellm")]
@@ -34,7 +51,10 @@ MATRIX = [(kind, path) for kind in CASES for path in SEND if not (kind == "extra
 
 @pytest.fixture(scope="module")
 def servers(mock_server):
-    with MockServer(fault_rate=1.0, fault_statuses=(429,)) as busy, MockServer(fault_rate=1.0, fault_statuses=(503,)) as down:
+    with (
+        MockServer(fault_rate=1.0, fault_statuses=(429,)) as busy,
+        MockServer(fault_rate=1.0, fault_statuses=(503,)) as down,
+    ):
         yield {"ok": mock_server, "busy": busy, "down": down}
 
 
@@ -105,27 +125,40 @@ def test_no_retry_after_header(servers):
             assert (err.kind, err.retry_after) == ("rate_limited", None), path
 
 
-@pytest.mark.parametrize("value, seconds", [("1", 1.0), ("2.5", 2.5), ("-3", 0.0), (None, None), ("soon", None), ("nan", None),
-                                            ("Wed, 21 Oct 2015 07:28:00 GMT", 0.0)])
+@pytest.mark.parametrize(
+    "value, seconds",
+    [
+        ("1", 1.0),
+        ("2.5", 2.5),
+        ("-3", 0.0),
+        (None, None),
+        ("soon", None),
+        ("nan", None),
+        ("Wed, 21 Oct 2015 07:28:00 GMT", 0.0),
+    ],
+)
 def test_retry_after_seconds(value, seconds):
     assert retry_after_seconds(value) == seconds
 
 
-@pytest.mark.parametrize("headers, seconds", [
-    ({"retry-after-ms": "250", "retry-after": "1"}, 0.25),  # the finer header wins
-    ({"retry-after": "2"}, 2.0),
-    ({"retry-after-ms": "soon", "retry-after": "3"}, 3.0),  # unreadable: fall back to Retry-After
-    ({"retry-after-ms": "-5"}, 0.0),
-    ({"retry-after-ms": "inf"}, None),
-    ({}, None),
-])
+@pytest.mark.parametrize(
+    "headers, seconds",
+    [
+        ({"retry-after-ms": "250", "retry-after": "1"}, 0.25),  # the finer header wins
+        ({"retry-after": "2"}, 2.0),
+        ({"retry-after-ms": "soon", "retry-after": "3"}, 3.0),  # unreadable: fall back to Retry-After
+        ({"retry-after-ms": "-5"}, 0.0),
+        ({"retry-after-ms": "inf"}, None),
+        ({}, None),
+    ],
+)
 def test_wait_requested(headers, seconds):
     assert wait_requested(headers) == seconds
 
 
 def test_http_date_retry_after_in_the_future():
-    from email.utils import formatdate
     import time
+    from email.utils import formatdate
 
     assert 25 < retry_after_seconds(formatdate(time.time() + 30, usegmt=True)) <= 30
 
@@ -147,7 +180,13 @@ def test_litellm_reports_a_failed_connection_as_a_500_it_never_received():
         closed.bind(("127.0.0.1", 0))
         port = closed.getsockname()[1]
     with pytest.raises(litellm.InternalServerError) as caught:  # LiteLLM's name for "nothing answered"
-        litellm.completion(model="azure_ai/x", api_base=f"http://127.0.0.1:{port}/x", api_key="not-a-key", messages=MESSAGES, num_retries=0)
+        litellm.completion(
+            model="azure_ai/x",
+            api_base=f"http://127.0.0.1:{port}/x",
+            api_key="not-a-key",
+            messages=MESSAGES,
+            num_retries=0,
+        )
     assert caught.value.status_code == 500
     err = helpers.service_error(caught.value)
     assert (err.status, err.kind) == (None, "other") and "Connection refused" in err.message
@@ -158,7 +197,9 @@ def test_an_unread_httpx_stream_response_is_explained_not_a_crash():
     import httpx
 
     def answer(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(429, json={"error": {"code": "429", "message": "slow down"}}, headers={"Retry-After": "2"})
+        return httpx.Response(
+            429, json={"error": {"code": "429", "message": "slow down"}}, headers={"Retry-After": "2"}
+        )
 
     with httpx.Client(transport=httpx.MockTransport(answer)) as client:
         with client.stream("POST", "http://127.0.0.1/chat/completions", json={}) as response:
@@ -179,7 +220,9 @@ def test_a_retry_after_date_without_a_zone_is_utc(monkeypatch):
     monkeypatch.setenv("TZ", "America/Los_Angeles")
     time.tzset()
     try:
-        in_ten_seconds = format_datetime(dt.datetime.now(dt.timezone.utc).replace(tzinfo=None) + dt.timedelta(seconds=10))
+        in_ten_seconds = format_datetime(
+            dt.datetime.now(dt.timezone.utc).replace(tzinfo=None) + dt.timedelta(seconds=10)
+        )
         assert in_ten_seconds.endswith("-0000")
         assert 8 <= retry_after_seconds(in_ten_seconds) <= 10
     finally:
@@ -189,7 +232,13 @@ def test_a_retry_after_date_without_a_zone_is_utc(monkeypatch):
 
 def test_an_error_event_inside_a_stream_keeps_the_services_advice(capsys):
     class APIError(Exception):  # what the openai SDK raises for a data: {"error": ...} event in a 200 stream
-        body = {"code": "content_filter", "message": "The response was filtered", "status": 400, "type": None, "param": "prompt"}
+        body = {
+            "code": "content_filter",
+            "message": "The response was filtered",
+            "status": 400,
+            "type": None,
+            "param": "prompt",
+        }
 
     err = helpers.explain_error(APIError("The response was filtered"))
     out = capsys.readouterr().out

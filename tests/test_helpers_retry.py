@@ -66,15 +66,18 @@ class Counter:
 
 # -- what is retried, and how often -----------------------------------------------------------------
 
+
 def test_exactly_429_500_and_503_are_retried():
     """Pinned: after a 502 or 504 the request may already have been processed, so neither may join the set."""
     assert helpers.retry.RETRYABLE_STATUSES == frozenset({429, 500, 503})
     for status in range(400, 600):
-        response = httpx.Response(status, json={"error": {"code": str(status), "message": "x"}},
-                                  request=httpx.Request("POST", "http://127.0.0.1/chat/completions"))
+        response = httpx.Response(
+            status,
+            json={"error": {"code": str(status), "message": "x"}},
+            request=httpx.Request("POST", "http://127.0.0.1/chat/completions"),
+        )
         exc = httpx.HTTPStatusError(f"HTTP {status}", request=response.request, response=response)
         assert helpers.retry.is_retryable(exc) == (status in (429, 500, 503)), status
-
 
 
 @pytest.mark.parametrize("status", [429, "429 without Retry-After", 500, 503])
@@ -91,6 +94,7 @@ def test_retryable_statuses_are_retried_up_to_attempts(faulty, status, path, wai
 @pytest.mark.parametrize("path", SEND)
 def test_success_after_failures_returns_the_answer(faulty, mock_server, path):
     """Two 503s, then the healthy server: the third attempt's answer comes back (real, tiny sleeps)."""
+
     def flaky(attempt=[0]) -> Any:  # noqa: B006 - the counter lives in the default
         attempt[0] += 1
         return SEND[path](key_settings(faulty[503] if attempt[0] < 3 else mock_server))
@@ -154,6 +158,7 @@ def test_exceptions_without_a_status_are_not_retried(waits):
 
 # -- how long it waits ---------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("path", SEND)
 def test_retry_after_is_honoured(faulty, path, waits):
     """The 429 says retry-after-ms: 250 (and Retry-After: 1); each library's exception exposes the finer one."""
@@ -171,7 +176,9 @@ def test_retry_after_is_capped_at_max_wait(faulty, waits):
 
 def test_without_retry_after_the_backoff_doubles_and_stays_bounded(faulty, waits):
     with pytest.raises(requests.HTTPError) as caught:
-        helpers.with_retries(SEND["requests"], key_settings(faulty["429 without Retry-After"]), attempts=6, initial=0.1, max_wait=1.0)
+        helpers.with_retries(
+            SEND["requests"], key_settings(faulty["429 without Retry-After"]), attempts=6, initial=0.1, max_wait=1.0
+        )
     assert caught.value.response.status_code == 429
     assert len(waits) == 5
     for n, wait in enumerate(waits[:3]):  # 0.1, 0.2, 0.4 plus up to 0.1 of jitter
@@ -200,6 +207,7 @@ def test_real_sleeps_are_short_with_small_settings(faulty):
 
 
 # -- async ------------------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("path", ["azure-ai-inference aio", "openai async", "litellm async", "httpx async"])
 def test_async_retries(faulty, mock_server, path, waits):

@@ -9,7 +9,15 @@ import pytest
 
 import helpers
 from helpers.streams import parse_sse_line
-from tests.test_helpers_clients import ASEND, MESSAGES, PASS_THROUGH, SEND, STREAM_PARAMS, documented_answer, key_settings
+from tests.test_helpers_clients import (
+    ASEND,
+    MESSAGES,
+    PASS_THROUGH,
+    SEND,
+    STREAM_PARAMS,
+    documented_answer,
+    key_settings,
+)
 
 USAGE = helpers.Usage(19, 72, 91)
 
@@ -46,8 +54,13 @@ def test_print_stream_takes_requests_lines_as_bytes_or_str(mock_server, decode, 
     import requests
 
     s = key_settings(mock_server)
-    with requests.post(helpers.rest_url(s), headers=helpers.rest_headers(s), stream=True, timeout=10,
-                       json={"messages": MESSAGES, "stream": True, **STREAM_PARAMS}) as r:
+    with requests.post(
+        helpers.rest_url(s),
+        headers=helpers.rest_headers(s),
+        stream=True,
+        timeout=10,
+        json={"messages": MESSAGES, "stream": True, **STREAM_PARAMS},
+    ) as r:
         lines = list(r.iter_lines(decode_unicode=decode))
     assert all(isinstance(line, str if decode else bytes) for line in lines)
     result = helpers.print_stream(lines)
@@ -78,6 +91,7 @@ def test_aprint_stream_for_each_async_path(mock_server, path, capsys):
 
 # -- behaviour on hand-made input ----------------------------------------------------------------------
 
+
 def _event(text: str | None = None, usage: dict | None = None) -> str:
     chunk = {"object": "chat.completion.chunk", "choices": [{"index": 0, "delta": {"content": text} if text else {}}]}
     if usage:
@@ -97,7 +111,15 @@ def test_text_is_printed_as_it_arrives(capsys):
 
 def test_raw_sse_blank_lines_comments_done_and_multi_line_chunks(capsys):
     usage = {"prompt_tokens": 1, "completion_tokens": 2, "total_tokens": 3}
-    lines = [": keep-alive", "", _event("a"), b"", _event("b").encode(), f"{_event('c')}\n\n{_event(usage=usage)}\n\n".encode(), "data: [DONE]"]
+    lines = [
+        ": keep-alive",
+        "",
+        _event("a"),
+        b"",
+        _event("b").encode(),
+        f"{_event('c')}\n\n{_event(usage=usage)}\n\n".encode(),
+        "data: [DONE]",
+    ]
     result = helpers.print_stream(lines)
     assert (result.text, result.usage, result.chunks) == ("abc", helpers.Usage(1, 2, 3), 4)
     assert capsys.readouterr().out == "abc\n"
@@ -124,8 +146,10 @@ def test_stream_without_usage_returns_none(capsys):
 def test_langchain_chunks_with_list_content(capsys):
     from langchain_core.messages import AIMessageChunk
 
-    chunks = [AIMessageChunk(content=[{"type": "text", "text": "Hi"}, {"type": "text", "text": "!"}]),
-              AIMessageChunk(content="", usage_metadata={"input_tokens": 4, "output_tokens": 2, "total_tokens": 6})]
+    chunks = [
+        AIMessageChunk(content=[{"type": "text", "text": "Hi"}, {"type": "text", "text": "!"}]),
+        AIMessageChunk(content="", usage_metadata={"input_tokens": 4, "output_tokens": 2, "total_tokens": 6}),
+    ]
     result = helpers.print_stream(chunks)
     assert (result.text, result.usage) == ("Hi!", helpers.Usage(4, 2, 6))
 
@@ -148,7 +172,6 @@ def test_sync_and_async_mixups_say_what_to_use(capsys):
         asyncio.run(helpers.aprint_stream([_event("x")]))
 
 
-
 def test_a_complete_answer_or_an_error_is_refused_not_printed_as_an_empty_stream():
     import pytest
 
@@ -168,7 +191,10 @@ def test_a_complete_answer_or_an_error_is_refused_not_printed_as_an_empty_stream
 def test_chunks_that_also_carry_a_message_or_a_null_error_are_still_a_stream(capsys):
     from helpers.streams import print_stream
 
-    chunk = {"choices": [{"index": 0, "delta": {"content": "Hi"}, "message": {"role": "assistant", "content": "Hi"}}], "error": None}
+    chunk = {
+        "choices": [{"index": 0, "delta": {"content": "Hi"}, "message": {"role": "assistant", "content": "Hi"}}],
+        "error": None,
+    }
     assert print_stream([chunk]).text == "Hi"
     with __import__("pytest").raises(TypeError, match='"stream": true'):
         print_stream(['{"choices": [{"message": {"role": "assistant", "content": "Hi"}}]}'])

@@ -25,7 +25,9 @@ def test_npm_dependencies_are_pinned_and_locked() -> None:
     package = json.loads((ROOT / "package.json").read_text(encoding="utf-8"))
     lock = json.loads((ROOT / "package-lock.json").read_text(encoding="utf-8"))
     for name, version in package["dependencies"].items():
-        assert re.fullmatch(r"\d+\.\d+\.\d+(-[0-9A-Za-z.]+)?", version), f"{name} is not pinned to one version: {version}"
+        assert re.fullmatch(r"\d+\.\d+\.\d+(-[0-9A-Za-z.]+)?", version), (
+            f"{name} is not pinned to one version: {version}"
+        )
         assert lock["packages"][f"node_modules/{name}"]["version"] == version, f"package-lock.json disagrees on {name}"
 
 

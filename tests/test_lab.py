@@ -22,7 +22,11 @@ _spec.loader.exec_module(lab)
 def started(live_setup, monkeypatch):
     """No AZURE_INFERENCE_* variables, an empty working folder, and a stand-in for JupyterLab that records what it saw."""
     seen: list[dict] = []
-    monkeypatch.setattr(lab, "jupyter_lab", lambda extra: seen.append({"extra": extra, "endpoint": os.environ.get("AZURE_INFERENCE_ENDPOINT")}) or 0)
+    monkeypatch.setattr(
+        lab,
+        "jupyter_lab",
+        lambda extra: seen.append({"extra": extra, "endpoint": os.environ.get("AZURE_INFERENCE_ENDPOINT")}) or 0,
+    )
     return seen
 
 
@@ -50,10 +54,14 @@ def test_an_unedited_dotenv_stops_before_jupyter_starts(started, tmp_path, capsy
     assert not started
 
 
-def test_a_placeholder_left_in_another_deployments_block_stops_before_jupyter_starts(started, tmp_path, monkeypatch, capsys):
+def test_a_placeholder_left_in_another_deployments_block_stops_before_jupyter_starts(
+    started, tmp_path, monkeypatch, capsys
+):
     monkeypatch.setattr(helpers.config, "endpoint_problem", lambda settings: None)  # as if the endpoint answered
-    (tmp_path / ".env").write_text("AZURE_INFERENCE_ENDPOINT=https://example.invalid\nAZURE_INFERENCE_CREDENTIAL=abcdefghijklmnopqrstuvwxyz012345\n"
-                                   "AZURE_INFERENCE_VISION_ENDPOINT=https://<your-host>.<region>.models.ai.azure.com\n")
+    (tmp_path / ".env").write_text(
+        "AZURE_INFERENCE_ENDPOINT=https://example.invalid\nAZURE_INFERENCE_CREDENTIAL=abcdefghijklmnopqrstuvwxyz012345\n"
+        "AZURE_INFERENCE_VISION_ENDPOINT=https://<your-host>.<region>.models.ai.azure.com\n"
+    )
     assert lab.main([]) == 2
     assert "AZURE_INFERENCE_VISION_ENDPOINT still holds a placeholder" in capsys.readouterr().err
     assert not started
@@ -79,12 +87,15 @@ class FakeLab:
         self.calls.append("kill")
 
 
-@pytest.mark.parametrize("interrupts, expected", [
-    # Ctrl+C: SIGTERM, so that Jupyter shuts its kernels down (killing it outright would orphan them)
-    (1, ["wait None", "terminate", "wait 30"]),
-    # Ctrl+C, then Ctrl+C again while it shuts its kernels down: killed
-    (2, ["wait None", "terminate", "wait 30", "kill", "wait None"]),
-])
+@pytest.mark.parametrize(
+    "interrupts, expected",
+    [
+        # Ctrl+C: SIGTERM, so that Jupyter shuts its kernels down (killing it outright would orphan them)
+        (1, ["wait None", "terminate", "wait 30"]),
+        # Ctrl+C, then Ctrl+C again while it shuts its kernels down: killed
+        (2, ["wait None", "terminate", "wait 30", "kill", "wait None"]),
+    ],
+)
 def test_ctrl_c_stops_jupyter_with_sigterm_and_a_second_one_kills_it(monkeypatch, interrupts, expected):
     calls: list[str] = []
     monkeypatch.setattr(lab.subprocess, "Popen", lambda command: FakeLab(calls, interrupts))

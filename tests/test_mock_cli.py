@@ -21,14 +21,16 @@ import requests
 from helpers.config import mask
 from helpers.mock import DEMO_KEY, MockSettings
 from helpers.mock.__main__ import build_parser, settings_from_args
-from helpers.mock.deployments import load_deployments
-from helpers.mock.deployments import deployments_for
+from helpers.mock.deployments import deployments_for, load_deployments
 
 ROOT = Path(__file__).resolve().parents[1]
 BIG = "Meta-Llama-3.1-405B-Instruct"
 SMALL = "Meta-Llama-3.1-8B-Instruct"
 DEPLOYMENTS = load_deployments(ROOT / "data" / "deployments.json")
-MESSAGES = [{"role": "system", "content": "You are a helpful assistant."}, {"role": "user", "content": "How many languages are in the world?"}]
+MESSAGES = [
+    {"role": "system", "content": "You are a helpful assistant."},
+    {"role": "user", "content": "How many languages are in the world?"},
+]
 TEST_KEY = "cli-test-key-for-the-mock-000000"  # 32 characters; not a real key
 
 
@@ -51,7 +53,11 @@ class Served:
     def __init__(self, *args: str, env: dict[str, str] | None = None) -> None:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "helpers.mock", "serve", "--port", "0", *args],
-            cwd=ROOT, env=env or _env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            cwd=ROOT,
+            env=env or _env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         self.stderr: list[str] = []
         self._reader = threading.Thread(target=lambda: self.stderr.extend(self.proc.stderr), daemon=True)
@@ -93,7 +99,9 @@ class Served:
         body = body or {"messages": MESSAGES}
         if deployment in self.models:  # on the resource, the body's model names the deployment
             body = {**body, "model": self.models[deployment]}
-        return requests.post(self.endpoints[deployment] + "/chat/completions", json=body, headers={"api-key": key}, timeout=10)
+        return requests.post(
+            self.endpoints[deployment] + "/chat/completions", json=body, headers={"api-key": key}, timeout=10
+        )
 
     def stop(self) -> None:
         self.proc.terminate()  # only the process this test started
@@ -119,8 +127,10 @@ def test_serve_prints_the_resource_and_one_endpoint_line_per_deployment(served):
     base = f"http://127.0.0.1:{port}"
     assert served.lines[1] == f"models-endpoint {base}/models"
     assert served.resource == {"openai-v1": f"{base}/openai/v1", "foundry-models": f"{base}/models"}
-    expected = [f"endpoint {name} {base}/{name}" if dep.own_endpoint else f"endpoint {name} {base}/openai/v1 (model {name})"
-                for name, dep in DEPLOYMENTS.items()]
+    expected = [
+        f"endpoint {name} {base}/{name}" if dep.own_endpoint else f"endpoint {name} {base}/openai/v1 (model {name})"
+        for name, dep in DEPLOYMENTS.items()
+    ]
     assert served.lines[2:] == expected
     assert set(served.models) == {name for name, dep in DEPLOYMENTS.items() if dep.kind == "foundry"} != set()
 
@@ -129,7 +139,12 @@ def test_serve_answers_on_every_endpoint(served):
     auth = {"Authorization": f"Bearer {DEMO_KEY}"}
     for name, url in served.endpoints.items():
         if name in served.models:  # a Foundry deployment has no /<name>/info: the resource's /models/info names it
-            r = requests.get(served.resource["foundry-models"] + "/info", params={"model": served.models[name]}, headers=auth, timeout=10)
+            r = requests.get(
+                served.resource["foundry-models"] + "/info",
+                params={"model": served.models[name]},
+                headers=auth,
+                timeout=10,
+            )
         else:
             r = requests.get(url + "/info", headers=auth, timeout=10)
         assert r.status_code == 200 and r.json()["model_name"] == DEPLOYMENTS[name].model_name
@@ -162,7 +177,13 @@ def test_key_from_azure_inference_credential_and_a_quiet_stream_cut():
         assert denied.status_code == 401 and denied.json()["error"]["code"] == "Unauthorized"
         body = {"messages": MESSAGES, "stream": True, "temperature": 0, "top_p": 1, "max_tokens": 2048}
         with pytest.raises(requests.exceptions.ChunkedEncodingError):
-            with requests.post(server.endpoints[BIG] + "/chat/completions", json=body, headers={"api-key": TEST_KEY}, stream=True, timeout=10) as r:
+            with requests.post(
+                server.endpoints[BIG] + "/chat/completions",
+                json=body,
+                headers={"api-key": TEST_KEY},
+                stream=True,
+                timeout=10,
+            ) as r:
                 list(r.iter_lines())
         assert server.chat(BIG, key=TEST_KEY).status_code == 200, "still serving after the cut"
     finally:
@@ -181,8 +202,14 @@ def test_serve_with_the_demo_key_by_default(served):
 
 
 def _help(*args: str) -> str:
-    done = subprocess.run([sys.executable, "-m", "helpers.mock", *args, "--help"], cwd=ROOT, env=_env(),
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "helpers.mock", *args, "--help"],
+        cwd=ROOT,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
     return done.stdout
 
@@ -199,25 +226,58 @@ def test_help_documents_every_option():
             for option in action.option_strings:
                 assert option in text, f"{command} --help does not mention {option}"
             if action.option_strings and action.dest != "help":
-                assert action.help and len(action.help) > 10, f"{command} {action.option_strings[0]} has no real help text"
+                assert action.help and len(action.help) > 10, (
+                    f"{command} {action.option_strings[0]} has no real help text"
+                )
     serve_help = _help("serve")
     assert DEMO_KEY in serve_help and "AZURE_INFERENCE_CREDENTIAL" in serve_help
 
 
 def test_options_reach_the_settings(monkeypatch):
     monkeypatch.delenv("AZURE_INFERENCE_CREDENTIAL", raising=False)
-    args = build_parser().parse_args([
-        "serve", "--port", "0", "--rpm", "7", "--tpm", "700", "--quota-window", "2.5", "--no-retry-after",
-        "--fault-rate", "0.25", "--fault-retry-after", "0.2", "--fault-statuses", "500,503", "--latency-ms", "12", "--replay-timing",
-        "--cut-stream-after", "4", "--seed", "42", "--log-requests", "--recordings", "/tmp/somewhere",
-    ])
+    args = build_parser().parse_args(
+        [
+            "serve",
+            "--port",
+            "0",
+            "--rpm",
+            "7",
+            "--tpm",
+            "700",
+            "--quota-window",
+            "2.5",
+            "--no-retry-after",
+            "--fault-rate",
+            "0.25",
+            "--fault-retry-after",
+            "0.2",
+            "--fault-statuses",
+            "500,503",
+            "--latency-ms",
+            "12",
+            "--replay-timing",
+            "--cut-stream-after",
+            "4",
+            "--seed",
+            "42",
+            "--log-requests",
+            "--recordings",
+            "/tmp/somewhere",
+        ]
+    )
     s = settings_from_args(args)
     assert (s.key, s.rpm, s.tpm, s.quota_window_seconds, s.retry_after) == (DEMO_KEY, 7, 700, 2.5, False)
     assert (s.fault_rate, s.fault_statuses, s.latency_ms, s.replay_timing) == (0.25, (500, 503), 12.0, True)
     assert s.fault_retry_after_seconds == 0.2
     assert (s.cut_stream_after, s.seed, s.log_requests, str(s.recordings_dir)) == (4, 42, True, "/tmp/somewhere")
     defaults = settings_from_args(build_parser().parse_args(["serve"]))
-    assert (defaults.rpm, defaults.tpm, defaults.retry_after, defaults.fault_rate, defaults.upstreams) == (1000, 200_000, True, 0.0, {})
+    assert (defaults.rpm, defaults.tpm, defaults.retry_after, defaults.fault_rate, defaults.upstreams) == (
+        1000,
+        200_000,
+        True,
+        0.0,
+        {},
+    )
     assert defaults.fault_retry_after_seconds == 1.0
     monkeypatch.setenv("AZURE_INFERENCE_CREDENTIAL", TEST_KEY)
     assert settings_from_args(build_parser().parse_args(["serve"])).key == TEST_KEY
@@ -254,8 +314,18 @@ def test_record_sends_the_live_deployment_name_to_a_managed_endpoint(monkeypatch
     managed = "Llama-3.2-3B-Instruct-managed"
     assert s.upstream_deployments == {managed: "live-deployment-7"}
     recorder = Recorder(s.upstreams, s.recordings_dir, store=None, deployments=s.upstream_deployments)
-    request = Request({"type": "http", "method": "POST", "path": f"/{managed}/chat/completions", "query_string": b"api-version=2024-05-01-preview",
-                       "headers": [(b"azureml-model-deployment", b"llama-3-2-3b-instruct-1"), (b"content-type", b"application/json")]})
+    request = Request(
+        {
+            "type": "http",
+            "method": "POST",
+            "path": f"/{managed}/chat/completions",
+            "query_string": b"api-version=2024-05-01-preview",
+            "headers": [
+                (b"azureml-model-deployment", b"llama-3-2-3b-instruct-1"),
+                (b"content-type", b"application/json"),
+            ],
+        }
+    )
     url, headers, _ = recorder._upstream(request, managed)
     assert url == "https://my-endpoint.eastus2.inference.ml.azure.com/chat/completions?api-version=2024-05-01-preview"
     assert headers["azureml-model-deployment"] == "live-deployment-7"
@@ -269,8 +339,13 @@ def test_serve_on_a_taken_port_says_so_and_suggests_another():
         taken.bind(("127.0.0.1", 0))
         taken.listen(1)
         port = taken.getsockname()[1]
-        done = subprocess.run([sys.executable, "-m", "helpers.mock", "serve", "--port", str(port)],
-                              capture_output=True, text=True, timeout=60, cwd=ROOT)
+        done = subprocess.run(
+            [sys.executable, "-m", "helpers.mock", "serve", "--port", str(port)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd=ROOT,
+        )
     assert done.returncode == 1
     assert f"Cannot listen on 127.0.0.1:{port}" in done.stderr and f"make serve PORT={port + 1}" in done.stderr
     assert "Traceback" not in done.stderr
@@ -286,23 +361,35 @@ def test_record_names_a_malformed_live_variable_before_it_starts(monkeypatch, tm
         settings_from_args(build_parser().parse_args(["record"]))
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--fault-rate", "1", "--fault-statuses", ","], "argument --fault-statuses: must list at least one HTTP status"),
-    (["--fault-statuses", "99"], "argument --fault-statuses: must be HTTP error statuses from 400 to 599, not 99"),
-    (["--fault-statuses", "500,1000"], "argument --fault-statuses: must be HTTP error statuses from 400 to 599, not 1000"),
-    (["--fault-statuses", "200"], "argument --fault-statuses: must be HTTP error statuses from 400 to 599, not 200"),
-    (["--rpm", "-1"], "argument --rpm: must be a whole number >= 0, not -1"),
-    (["--tpm", "-5"], "argument --tpm: must be a whole number >= 0, not -5"),
-    (["--rpm", "many"], "argument --rpm: expected a whole number, got 'many'"),
-    (["--cut-stream-after", "-1"], "argument --cut-stream-after: must be a whole number >= 0, not -1"),
-    (["--fault-rate", "1.5"], "argument --fault-rate: must be a number from 0 to 1, not 1.5"),
-    (["--fault-rate", "nan"], "argument --fault-rate: must be a number from 0 to 1, not nan"),
-    (["--quota-window", "0"], "argument --quota-window: must be a finite number > 0, not 0.0"),
-    (["--latency-ms", "inf"], "argument --latency-ms: must be a finite number >= 0, not inf"),
-    (["--fault-retry-after", "-1"], "argument --fault-retry-after: must be a finite number >= 0, not -1.0"),
-    (["--port", "99999"], "argument --port: must be a port number from 0 to 65535, not 99999"),
-    (["--port", "eighty"], "argument --port: expected a port number, got 'eighty'"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (
+            ["--fault-rate", "1", "--fault-statuses", ","],
+            "argument --fault-statuses: must list at least one HTTP status",
+        ),
+        (["--fault-statuses", "99"], "argument --fault-statuses: must be HTTP error statuses from 400 to 599, not 99"),
+        (
+            ["--fault-statuses", "500,1000"],
+            "argument --fault-statuses: must be HTTP error statuses from 400 to 599, not 1000",
+        ),
+        (
+            ["--fault-statuses", "200"],
+            "argument --fault-statuses: must be HTTP error statuses from 400 to 599, not 200",
+        ),
+        (["--rpm", "-1"], "argument --rpm: must be a whole number >= 0, not -1"),
+        (["--tpm", "-5"], "argument --tpm: must be a whole number >= 0, not -5"),
+        (["--rpm", "many"], "argument --rpm: expected a whole number, got 'many'"),
+        (["--cut-stream-after", "-1"], "argument --cut-stream-after: must be a whole number >= 0, not -1"),
+        (["--fault-rate", "1.5"], "argument --fault-rate: must be a number from 0 to 1, not 1.5"),
+        (["--fault-rate", "nan"], "argument --fault-rate: must be a number from 0 to 1, not nan"),
+        (["--quota-window", "0"], "argument --quota-window: must be a finite number > 0, not 0.0"),
+        (["--latency-ms", "inf"], "argument --latency-ms: must be a finite number >= 0, not inf"),
+        (["--fault-retry-after", "-1"], "argument --fault-retry-after: must be a finite number >= 0, not -1.0"),
+        (["--port", "99999"], "argument --port: must be a port number from 0 to 65535, not 99999"),
+        (["--port", "eighty"], "argument --port: expected a port number, got 'eighty'"),
+    ],
+)
 def test_values_that_would_break_every_request_are_refused_with_a_clear_message(capsys, args, message):
     with pytest.raises(SystemExit) as exited:
         build_parser().parse_args(["serve", *args])
@@ -310,16 +397,25 @@ def test_values_that_would_break_every_request_are_refused_with_a_clear_message(
     assert message in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("overrides, message", [
-    ({"fault_rate": 1, "fault_statuses": ()}, "MockSettings.fault_statuses must list at least one HTTP status"),
-    ({"fault_statuses": (1000,)}, "MockSettings.fault_statuses must be HTTP error statuses from 400 to 599, not 1000"),
-    ({"fault_statuses": (200,)}, "MockSettings.fault_statuses must be HTTP error statuses from 400 to 599, not 200"),
-    ({"rpm": -1}, "MockSettings.rpm must be a whole number >= 0, not -1"),
-    ({"cut_stream_after": -1}, "MockSettings.cut_stream_after must be a whole number >= 0, not -1"),
-    ({"fault_rate": 1.5}, "MockSettings.fault_rate must be a number from 0 to 1, not 1.5"),
-    ({"body_timeout_seconds": 0}, "MockSettings.body_timeout_seconds must be a finite number > 0, not 0"),
-    ({"max_body_bytes": 0}, "MockSettings.max_body_bytes must be a whole number >= 1, not 0"),
-])
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"fault_rate": 1, "fault_statuses": ()}, "MockSettings.fault_statuses must list at least one HTTP status"),
+        (
+            {"fault_statuses": (1000,)},
+            "MockSettings.fault_statuses must be HTTP error statuses from 400 to 599, not 1000",
+        ),
+        (
+            {"fault_statuses": (200,)},
+            "MockSettings.fault_statuses must be HTTP error statuses from 400 to 599, not 200",
+        ),
+        ({"rpm": -1}, "MockSettings.rpm must be a whole number >= 0, not -1"),
+        ({"cut_stream_after": -1}, "MockSettings.cut_stream_after must be a whole number >= 0, not -1"),
+        ({"fault_rate": 1.5}, "MockSettings.fault_rate must be a number from 0 to 1, not 1.5"),
+        ({"body_timeout_seconds": 0}, "MockSettings.body_timeout_seconds must be a finite number > 0, not 0"),
+        ({"max_body_bytes": 0}, "MockSettings.max_body_bytes must be a whole number >= 1, not 0"),
+    ],
+)
 def test_mock_settings_refuse_the_same_values(overrides, message):
     with pytest.raises(ValueError) as refused:
         MockSettings(**overrides)
@@ -327,10 +423,34 @@ def test_mock_settings_refuse_the_same_values(overrides, message):
 
 
 def test_the_limits_themselves_are_accepted():
-    args = build_parser().parse_args(["serve", "--rpm", "0", "--tpm", "0", "--cut-stream-after", "0", "--fault-rate", "1",
-                                      "--fault-statuses", "400,599", "--latency-ms", "0", "--fault-retry-after", "0"])
+    args = build_parser().parse_args(
+        [
+            "serve",
+            "--rpm",
+            "0",
+            "--tpm",
+            "0",
+            "--cut-stream-after",
+            "0",
+            "--fault-rate",
+            "1",
+            "--fault-statuses",
+            "400,599",
+            "--latency-ms",
+            "0",
+            "--fault-retry-after",
+            "0",
+        ]
+    )
     s = settings_from_args(args)
-    assert (s.rpm, s.tpm, s.cut_stream_after, s.fault_rate, s.fault_statuses, s.latency_ms) == (0, 0, 0, 1.0, (400, 599), 0.0)
+    assert (s.rpm, s.tpm, s.cut_stream_after, s.fault_rate, s.fault_statuses, s.latency_ms) == (
+        0,
+        0,
+        0,
+        1.0,
+        (400, 599),
+        0.0,
+    )
 
 
 def test_env_prints_what_points_every_deployment_at_the_server(tmp_path, monkeypatch):
@@ -352,7 +472,11 @@ def test_env_prints_what_points_every_deployment_at_the_server(tmp_path, monkeyp
         if dep.own_endpoint:  # managed compute: an endpoint of its own
             assert (settings.endpoint, settings.kind) == (f"http://127.0.0.1:8123/{dep.name}", dep.kind)
         else:  # on the Foundry resource: its v1 endpoint, the model naming the deployment
-            assert (settings.endpoint, settings.kind, settings.model) == ("http://127.0.0.1:8123/openai/v1", "openai-v1", dep.name)
+            assert (settings.endpoint, settings.kind, settings.model) == (
+                "http://127.0.0.1:8123/openai/v1",
+                "openai-v1",
+                dep.name,
+            )
         assert settings.is_local
         assert settings.auth == dep.auth and settings.deployment == (dep.azureml_deployment or "")
         assert settings.credential == DEMO_KEY or settings.auth == "entra"
@@ -360,33 +484,71 @@ def test_env_prints_what_points_every_deployment_at_the_server(tmp_path, monkeyp
 
 
 def test_env_prints_no_key_of_yours():
-    done = subprocess.run([sys.executable, "-m", "helpers.mock", "env"], cwd=ROOT, env=_env(AZURE_INFERENCE_CREDENTIAL=TEST_KEY),
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "helpers.mock", "env"],
+        cwd=ROOT,
+        env=_env(AZURE_INFERENCE_CREDENTIAL=TEST_KEY),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
-    assert TEST_KEY not in done.stdout and "AZURE_INFERENCE_CREDENTIAL=<the key in your AZURE_INFERENCE_CREDENTIAL>" in done.stdout
+    assert (
+        TEST_KEY not in done.stdout
+        and "AZURE_INFERENCE_CREDENTIAL=<the key in your AZURE_INFERENCE_CREDENTIAL>" in done.stdout
+    )
 
 
-@pytest.mark.parametrize("content, message", [
-    ('{"request": {', "not a readable JSON file"),  # edited by hand: a brace missing
-    ('{"provenance": {"source": "authored"}, "request": {"body": {"messages": []}}}', "needs request.body"),
-    ('{"provenance": {"source": "from a blog"}, "request": {"body": {}}, "response": {}}', "provenance.source must be one of"),
-    ('{"provenance": {"source": "authored"}, "request": {"body": {}}, "response": {"status": "OK"}}', "response.status must be"),
-    ('{"provenance": {"source": "authored"}, "request": {"body": {}}, "response": {"stream": [{"data": "[DONE]", "delay_ms": -5}]}}',
-     "response.stream must be a list of events"),
-    ('{"provenance": {"source": "authored"}, "request": {"body": {}}, "response": {"stream": "data: [DONE]"}}', "response.stream must be"),
-    ('{"provenance": {"source": "authored"}, "request": {"body": {}}, "response": {"headers": {"x-count": 3}}}', "response.headers must"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ('{"request": {', "not a readable JSON file"),  # edited by hand: a brace missing
+        ('{"provenance": {"source": "authored"}, "request": {"body": {"messages": []}}}', "needs request.body"),
+        (
+            '{"provenance": {"source": "from a blog"}, "request": {"body": {}}, "response": {}}',
+            "provenance.source must be one of",
+        ),
+        (
+            '{"provenance": {"source": "authored"}, "request": {"body": {}}, "response": {"status": "OK"}}',
+            "response.status must be",
+        ),
+        (
+            '{"provenance": {"source": "authored"}, "request": {"body": {}}, "response": {"stream": [{"data": "[DONE]", "delay_ms": -5}]}}',
+            "response.stream must be a list of events",
+        ),
+        (
+            '{"provenance": {"source": "authored"}, "request": {"body": {}}, "response": {"stream": "data: [DONE]"}}',
+            "response.stream must be",
+        ),
+        (
+            '{"provenance": {"source": "authored"}, "request": {"body": {}}, "response": {"headers": {"x-count": 3}}}',
+            "response.headers must",
+        ),
+    ],
+)
 def test_a_recording_that_does_not_load_stops_the_server_with_its_file_name(tmp_path, content, message):
     folder = tmp_path / "recordings" / BIG
     folder.mkdir(parents=True)
     (folder / "edited-by-hand.json").write_text(content)
-    done = subprocess.run([sys.executable, "-m", "helpers.mock", "serve", "--port", "0", "--recordings", str(tmp_path / "recordings")],
-                          cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "helpers.mock", "serve", "--port", "0", "--recordings", str(tmp_path / "recordings")],
+        cwd=ROOT,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode != 0 and "Traceback" not in done.stderr
     assert "edited-by-hand.json" in done.stderr and message in done.stderr, done.stderr
 
 
 def test_a_recordings_folder_that_does_not_exist_is_refused(tmp_path):
-    done = subprocess.run([sys.executable, "-m", "helpers.mock", "serve", "--port", "0", "--recordings", str(tmp_path / "typo")],
-                          cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "helpers.mock", "serve", "--port", "0", "--recordings", str(tmp_path / "typo")],
+        cwd=ROOT,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode != 0 and f"there is no folder {tmp_path / 'typo'}" in done.stderr

@@ -87,12 +87,13 @@ def _sse_json(lines: list[str]) -> list[dict[str, Any]]:
         if line == "data: [DONE]":
             out.append("[DONE]")
             continue
-        out.append(json.loads(line[len("data: "):]))
+        out.append(json.loads(line[len("data: ") :]))
     assert out and out[-1] == "[DONE]", "the stream must end with data: [DONE]"
     return out[:-1]
 
 
 # -- one function per client path: (settings) -> {"plain": Outcome, "stream": Outcome} --------------
+
 
 def azure_sync(settings) -> dict[str, Outcome]:
     import helpers
@@ -132,8 +133,12 @@ def openai_sync(settings) -> dict[str, Outcome]:
     with helpers.openai_client(settings) as client:
         raw = client.chat.completions.with_raw_response.create(model=settings.model, messages=MESSAGES)
         response = raw.parse()
-        plain = Outcome(response.choices[0].message.content, _usage(response.usage), raw.headers.get("x-replay-recording"))
-        raw = client.chat.completions.with_raw_response.create(model=settings.model, messages=MESSAGES, stream=True, **STREAM_PARAMS)
+        plain = Outcome(
+            response.choices[0].message.content, _usage(response.usage), raw.headers.get("x-replay-recording")
+        )
+        raw = client.chat.completions.with_raw_response.create(
+            model=settings.model, messages=MESSAGES, stream=True, **STREAM_PARAMS
+        )
         text, usage = _collect(list(raw.parse()))
         return {"plain": plain, "stream": Outcome(text, usage, raw.headers.get("x-replay-recording"))}
 
@@ -145,8 +150,12 @@ def openai_async(settings) -> dict[str, Outcome]:
         async with helpers.async_openai_client(settings) as client:
             raw = await client.chat.completions.with_raw_response.create(model=settings.model, messages=MESSAGES)
             response = raw.parse()
-            plain = Outcome(response.choices[0].message.content, _usage(response.usage), raw.headers.get("x-replay-recording"))
-            raw = await client.chat.completions.with_raw_response.create(model=settings.model, messages=MESSAGES, stream=True, **STREAM_PARAMS)
+            plain = Outcome(
+                response.choices[0].message.content, _usage(response.usage), raw.headers.get("x-replay-recording")
+            )
+            raw = await client.chat.completions.with_raw_response.create(
+                model=settings.model, messages=MESSAGES, stream=True, **STREAM_PARAMS
+            )
             chunks = [chunk async for chunk in raw.parse()]
             text, usage = _collect(chunks)
             return {"plain": plain, "stream": Outcome(text, usage, raw.headers.get("x-replay-recording"))}
@@ -159,14 +168,23 @@ def langchain(settings) -> dict[str, Outcome]:
 
     llm = helpers.langchain_chat(settings, include_response_headers=True)
     message = llm.invoke(MESSAGES)
-    plain = Outcome(message.content, _usage(message.usage_metadata), message.response_metadata.get("headers", {}).get("x-replay-recording"))
+    plain = Outcome(
+        message.content,
+        _usage(message.usage_metadata),
+        message.response_metadata.get("headers", {}).get("x-replay-recording"),
+    )
     # LangChain sends max_tokens as max_completion_tokens, an extra parameter: it needs the header.
-    llm = helpers.langchain_chat(settings, include_response_headers=True, default_headers={"extra-parameters": "pass-through"}, **STREAM_PARAMS)
+    llm = helpers.langchain_chat(
+        settings, include_response_headers=True, default_headers={"extra-parameters": "pass-through"}, **STREAM_PARAMS
+    )
     chunks = list(llm.stream(MESSAGES))
     usage = None
     for chunk in chunks:
         usage = _usage(chunk.usage_metadata) or usage
-    header = next((c.response_metadata["headers"].get("x-replay-recording") for c in chunks if "headers" in c.response_metadata), None)
+    header = next(
+        (c.response_metadata["headers"].get("x-replay-recording") for c in chunks if "headers" in c.response_metadata),
+        None,
+    )
     return {"plain": plain, "stream": Outcome("".join(c.content for c in chunks), usage, header)}
 
 
@@ -178,8 +196,12 @@ def litellm_path(settings) -> dict[str, Outcome]:
     params = helpers.litellm_params(settings)
     response = litellm.completion(messages=MESSAGES, **params)
     headers = response._hidden_params.get("additional_headers") or {}
-    plain = Outcome(response.choices[0].message.content, _usage(response.usage), headers.get("llm_provider-x-replay-recording"))
-    stream = litellm.completion(messages=MESSAGES, stream=True, stream_options={"include_usage": True}, **STREAM_PARAMS, **params)
+    plain = Outcome(
+        response.choices[0].message.content, _usage(response.usage), headers.get("llm_provider-x-replay-recording")
+    )
+    stream = litellm.completion(
+        messages=MESSAGES, stream=True, stream_options={"include_usage": True}, **STREAM_PARAMS, **params
+    )
     headers = stream._hidden_params.get("additional_headers") or {}
     text, usage = _collect(list(stream))
     return {"plain": plain, "stream": Outcome(text, usage, headers.get("llm_provider-x-replay-recording"))}
@@ -195,8 +217,12 @@ def raw_requests(settings) -> dict[str, Outcome]:
         r = session.post(url, headers=headers, json={"messages": MESSAGES}, timeout=10)
         r.raise_for_status()
         body = r.json()
-        plain = Outcome(body["choices"][0]["message"]["content"], _usage(body["usage"]), r.headers.get("x-replay-recording"))
-        with session.post(url, headers=headers, json={"messages": MESSAGES, "stream": True, **STREAM_PARAMS}, stream=True, timeout=10) as r:
+        plain = Outcome(
+            body["choices"][0]["message"]["content"], _usage(body["usage"]), r.headers.get("x-replay-recording")
+        )
+        with session.post(
+            url, headers=headers, json={"messages": MESSAGES, "stream": True, **STREAM_PARAMS}, stream=True, timeout=10
+        ) as r:
             r.raise_for_status()
             assert r.headers["content-type"].startswith("text/event-stream")
             text, usage = _collect(_sse_json([line for line in r.iter_lines(decode_unicode=True)]))
@@ -270,6 +296,7 @@ def local_settings(endpoint: str, key: str):
 
 # -- tests ----------------------------------------------------------------------------------------
 
+
 def test_every_client_path_hits_the_same_recording(mock_server):
     results = client_matrix(local_settings(mock_server.endpoint(DEPLOYMENT), mock_server.settings.key))
     assert len(results) == 2 * len(CLIENTS)
@@ -282,7 +309,9 @@ def test_langchain_max_tokens_without_header_is_the_services_400(mock_server):
 
     import helpers
 
-    llm = helpers.langchain_chat(local_settings(mock_server.endpoint(DEPLOYMENT), mock_server.settings.key), max_tokens=2048)
+    llm = helpers.langchain_chat(
+        local_settings(mock_server.endpoint(DEPLOYMENT), mock_server.settings.key), max_tokens=2048
+    )
     with pytest.raises(openai.BadRequestError) as caught:
         llm.invoke(MESSAGES)
     assert caught.value.status_code == 400
@@ -348,7 +377,9 @@ def test_offline_no_client_reaches_beyond_loopback(tmp_path):
     env.update(OFFLINE_ENV)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     started = time.monotonic()
-    done = subprocess.run([sys.executable, "-c", OFFLINE_SCRIPT], cwd=ROOT, env=env, capture_output=True, text=True, timeout=180)
+    done = subprocess.run(
+        [sys.executable, "-c", OFFLINE_SCRIPT], cwd=ROOT, env=env, capture_output=True, text=True, timeout=180
+    )
     elapsed = time.monotonic() - started
     assert done.returncode == 0, done.stderr[-3000:]
     report = json.loads(done.stdout.strip().splitlines()[-1])

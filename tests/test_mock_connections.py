@@ -25,7 +25,7 @@ def _closed_within(sock: socket.socket, seconds: float, dribble: bytes = b"") ->
     for i in range(int(seconds * 10)):
         try:
             if i < len(dribble):
-                sock.sendall(dribble[i:i + 1])
+                sock.sendall(dribble[i : i + 1])
             if sock.recv(4096) == b"":
                 return time.monotonic() - start
         except socket.timeout:
@@ -73,7 +73,9 @@ def test_load_past_the_connection_limit_gets_a_json_503_with_retry_after():
         held = [socket.create_connection(("127.0.0.1", mock.port)) for _ in range(2)]
         try:
             time.sleep(0.1)  # let the server accept them
-            refused = requests.get(mock.endpoint(DEPLOYMENT) + "/info", headers={"api-key": mock.settings.key}, timeout=2)
+            refused = requests.get(
+                mock.endpoint(DEPLOYMENT) + "/info", headers={"api-key": mock.settings.key}, timeout=2
+            )
             assert refused.status_code == 503
             assert refused.headers["content-type"] == "application/json"
             assert int(refused.headers["retry-after"]) >= 1
@@ -83,7 +85,12 @@ def test_load_past_the_connection_limit_gets_a_json_503_with_retry_after():
             for sock in held:
                 sock.close()
         time.sleep(0.1)
-        assert requests.get(mock.endpoint(DEPLOYMENT) + "/info", headers={"api-key": mock.settings.key}, timeout=2).status_code == 200
+        assert (
+            requests.get(
+                mock.endpoint(DEPLOYMENT) + "/info", headers={"api-key": mock.settings.key}, timeout=2
+            ).status_code
+            == 200
+        )
 
 
 def test_the_default_connection_limit_leaves_headroom_below_the_open_file_limit():

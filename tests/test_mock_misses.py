@@ -14,8 +14,12 @@ RECORDED = [SYSTEM, {"role": "user", "content": "How many languages are in the w
 
 
 def _miss(mock_server, **body):
-    response = httpx.post(f"{mock_server.openai_v1_endpoint}/chat/completions", headers=AUTH, timeout=10,
-                          json={"model": "Llama-3.3-70B-Instruct", "messages": RECORDED, **body})
+    response = httpx.post(
+        f"{mock_server.openai_v1_endpoint}/chat/completions",
+        headers=AUTH,
+        timeout=10,
+        json={"model": "Llama-3.3-70B-Instruct", "messages": RECORDED, **body},
+    )
     assert response.status_code == 404, response.text
     assert response.json()["error"]["code"] == "RecordingNotFound"
     return response.json()["error"]["message"]
@@ -23,7 +27,9 @@ def _miss(mock_server, **body):
 
 def test_an_own_question_is_named_and_the_recorded_questions_are_listed(mock_server):
     message = _miss(mock_server, messages=[SYSTEM, {"role": "user", "content": "What is the capital of Australia?"}])
-    assert "the question: 'What is the capital of Australia?' instead of 'How many languages are in the world?'" in message
+    assert (
+        "the question: 'What is the capital of Australia?' instead of 'How many languages are in the world?'" in message
+    )
     assert "The questions on Llama-3.3-70B-Instruct: 'How many languages are in the world?'" in message
     assert "data/recordings" not in message and ".json" not in message  # questions, not file names
 
@@ -33,12 +39,25 @@ def test_a_changed_parameter_is_named_with_both_values(mock_server):
 
 
 def test_a_dropped_system_message_and_the_stream_flag_are_named():
-    assert differences({"messages": RECORDED[1:]}, {"messages": RECORDED}) == ["the conversation: 1 messages instead of 2"]
+    assert differences({"messages": RECORDED[1:]}, {"messages": RECORDED}) == [
+        "the conversation: 1 messages instead of 2"
+    ]
     assert differences({"messages": RECORDED, "stream": True}, {"messages": RECORDED}) == [
-        "the stream flag: True instead of False"]
+        "the stream flag: True instead of False"
+    ]
 
 
 def test_the_question_is_the_last_user_message_text_items_included():
-    body = {"messages": [SYSTEM, {"role": "user", "content": [{"type": "text", "text": "What is here?"},
-                                                              {"type": "image_url", "image_url": {"url": "x"}}]}]}
+    body = {
+        "messages": [
+            SYSTEM,
+            {
+                "role": "user",
+                "content": [
+                    {"type": "text", "text": "What is here?"},
+                    {"type": "image_url", "image_url": {"url": "x"}},
+                ],
+            },
+        ]
+    }
     assert question(body) == "What is here? [image]"

@@ -19,7 +19,10 @@ ROOT = Path(__file__).resolve().parents[1]
 BIG = "Meta-Llama-3.1-405B-Instruct"
 MANAGED = "Llama-3.2-3B-Instruct-managed"
 API_VERSION = "2024-05-01-preview"
-MESSAGES = [{"role": "system", "content": "You are a helpful assistant."}, {"role": "user", "content": "How many languages are in the world?"}]
+MESSAGES = [
+    {"role": "system", "content": "You are a helpful assistant."},
+    {"role": "user", "content": "How many languages are in the world?"},
+]
 STREAM_BODY = {"messages": MESSAGES, "stream": True, "temperature": 0, "top_p": 1, "max_tokens": 2048}
 DEPLOYMENTS = load_deployments(ROOT / "data" / "deployments.json")
 CHAT_ROUTES = [f"/chat/completions?api-version={API_VERSION}", "/v1/chat/completions"]
@@ -31,10 +34,13 @@ def recording(name: str) -> dict:
 
 
 def post(mock, route: str, body, headers=None, deployment: str = BIG, **kwargs) -> requests.Response:
-    return requests.post(mock.endpoint(deployment) + route, json=body, headers={**AUTH, **(headers or {})}, timeout=10, **kwargs)
+    return requests.post(
+        mock.endpoint(deployment) + route, json=body, headers={**AUTH, **(headers or {})}, timeout=10, **kwargs
+    )
 
 
 # -- routes ---------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("name", sorted(DEPLOYMENTS))
 def test_each_deployment_has_its_own_info(mock_server, name):
@@ -44,8 +50,12 @@ def test_each_deployment_has_its_own_info(mock_server, name):
     if dep.own_endpoint:
         r = requests.get(f"{mock_server.endpoint(name)}/info?api-version={API_VERSION}", headers=AUTH, timeout=5)
     else:
-        r = requests.get(f"{mock_server.models_endpoint}/info", params={"api-version": API_VERSION, "model": name},
-                         headers=AUTH, timeout=5)
+        r = requests.get(
+            f"{mock_server.models_endpoint}/info",
+            params={"api-version": API_VERSION, "model": name},
+            headers=AUTH,
+            timeout=5,
+        )
         own = requests.get(f"{mock_server.endpoint(name)}/info?api-version={API_VERSION}", headers=AUTH, timeout=5)
         assert own.status_code == 404 and own.json()["error"]["code"] == "DeploymentNotFound"
         assert "/openai/v1 and /models" in own.json()["error"]["message"]
@@ -57,11 +67,17 @@ def test_each_deployment_has_its_own_info(mock_server, name):
 def test_info_without_api_version_and_endpoints_listed(mock_server):
     assert requests.get(mock_server.endpoint(BIG) + "/info", headers=AUTH, timeout=5).json()["model_name"] == BIG
     today = "Llama-3.3-70B-Instruct"
-    assert requests.get(mock_server.models_endpoint + "/info", params={"model": today}, headers=AUTH,
-                        timeout=5).json()["model_name"] == today
+    assert (
+        requests.get(mock_server.models_endpoint + "/info", params={"model": today}, headers=AUTH, timeout=5).json()[
+            "model_name"
+        ]
+        == today
+    )
     assert set(mock_server.endpoints) == {name for name, dep in DEPLOYMENTS.items() if dep.own_endpoint}
     assert (mock_server.openai_v1_endpoint, mock_server.models_endpoint) == (
-        f"{mock_server.base_url}/openai/v1", f"{mock_server.base_url}/models")
+        f"{mock_server.base_url}/openai/v1",
+        f"{mock_server.base_url}/models",
+    )
     env = mock_server.env()  # the default kind: today's deployments through the resource's OpenAI v1 endpoint
     assert (env["AZURE_INFERENCE_ENDPOINT"], env["AZURE_INFERENCE_MODEL"]) == (mock_server.openai_v1_endpoint, today)
     assert env["AZURE_INFERENCE_MANAGED_AUTH"] == "entra"
@@ -85,17 +101,20 @@ def test_each_deployment_has_its_own_recordings(mock_server):
     assert r.status_code == 404 and r.json()["error"]["code"] == "RecordingNotFound"
 
 
-@pytest.mark.parametrize("method, path, status", [
-    ("GET", "/nope/info", 404),
-    ("POST", "/nope/chat/completions", 404),
-    ("GET", "/", 404),
-    ("POST", f"/{BIG}/completions", 404),
-    ("GET", f"/{BIG}/chat/completions", 405),
-    ("DELETE", f"/{BIG}/v1/chat/completions", 405),
-    ("POST", f"/{BIG}/info", 405),
-    ("POST", f"/{BIG}/chat/completions/", 404),  # a trailing slash is another path, not a redirect
-    ("GET", f"/{BIG}/info/", 404),
-])
+@pytest.mark.parametrize(
+    "method, path, status",
+    [
+        ("GET", "/nope/info", 404),
+        ("POST", "/nope/chat/completions", 404),
+        ("GET", "/", 404),
+        ("POST", f"/{BIG}/completions", 404),
+        ("GET", f"/{BIG}/chat/completions", 405),
+        ("DELETE", f"/{BIG}/v1/chat/completions", 405),
+        ("POST", f"/{BIG}/info", 405),
+        ("POST", f"/{BIG}/chat/completions/", 404),  # a trailing slash is another path, not a redirect
+        ("GET", f"/{BIG}/info/", 404),
+    ],
+)
 def test_routing_errors_are_json(mock_server, method, path, status):
     r = requests.request(method, mock_server.base_url + path, headers=AUTH, timeout=5)
     assert r.status_code == status
@@ -103,11 +122,14 @@ def test_routing_errors_are_json(mock_server, method, path, status):
     assert r.headers["x-ms-error-code"] == r.json()["error"]["code"]
 
 
-@pytest.mark.parametrize("method, path, allowed", [
-    ("GET", f"/{BIG}/chat/completions", {"POST"}),
-    ("DELETE", f"/{BIG}/v1/chat/completions", {"POST"}),
-    ("POST", f"/{BIG}/info", {"GET", "HEAD"}),
-])
+@pytest.mark.parametrize(
+    "method, path, allowed",
+    [
+        ("GET", f"/{BIG}/chat/completions", {"POST"}),
+        ("DELETE", f"/{BIG}/v1/chat/completions", {"POST"}),
+        ("POST", f"/{BIG}/info", {"GET", "HEAD"}),
+    ],
+)
 def test_405_names_the_allowed_methods(mock_server, method, path, allowed):
     """RFC 9110: a 405 must carry an Allow header."""
     r = requests.request(method, mock_server.base_url + path, headers=AUTH, timeout=5)
@@ -117,13 +139,17 @@ def test_405_names_the_allowed_methods(mock_server, method, path, allowed):
 
 # -- authentication -------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("headers", [
-    {"Authorization": f"Bearer {DEMO_KEY}"},
-    {"Authorization": f"bearer {DEMO_KEY}"},
-    {"Authorization": DEMO_KEY},  # older samples: the raw key
-    {"api-key": DEMO_KEY},
-    {"Authorization": f"Bearer {DEMO_KEY}", "api-key": DEMO_KEY},  # what azure-ai-inference sends
-])
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Authorization": f"Bearer {DEMO_KEY}"},
+        {"Authorization": f"bearer {DEMO_KEY}"},
+        {"Authorization": DEMO_KEY},  # older samples: the raw key
+        {"api-key": DEMO_KEY},
+        {"Authorization": f"Bearer {DEMO_KEY}", "api-key": DEMO_KEY},  # what azure-ai-inference sends
+    ],
+)
 def test_accepted_key_forms(mock_server, headers):
     for route in CHAT_ROUTES:
         r = requests.post(mock_server.endpoint(BIG) + route, json={"messages": MESSAGES}, headers=headers, timeout=5)
@@ -131,15 +157,18 @@ def test_accepted_key_forms(mock_server, headers):
     assert requests.get(mock_server.endpoint(BIG) + "/info", headers=headers, timeout=5).status_code == 200
 
 
-@pytest.mark.parametrize("headers", [
-    {},
-    {"Authorization": ""},
-    {"Authorization": "Bearer "},
-    {"Authorization": "Bearer <a-wrong-key>"},
-    {"api-key": "wrong-key-wrong-key-wrong-key-00"},
-    {"Authorization": f"Basic {DEMO_KEY}"},
-    {"Authorization": f"Bearer {STAND_IN_ENTRA_TOKEN}"},  # Entra ID: not on serverless endpoints
-])
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"Authorization": ""},
+        {"Authorization": "Bearer "},
+        {"Authorization": "Bearer <a-wrong-key>"},
+        {"api-key": "wrong-key-wrong-key-wrong-key-00"},
+        {"Authorization": f"Basic {DEMO_KEY}"},
+        {"Authorization": f"Bearer {STAND_IN_ENTRA_TOKEN}"},  # Entra ID: not on serverless endpoints
+    ],
+)
 def test_missing_or_wrong_credentials_get_401_json(mock_server, headers):
     for url in (mock_server.endpoint(BIG) + "/chat/completions", mock_server.endpoint(BIG) + "/v1/chat/completions"):
         r = requests.post(url, json={"messages": MESSAGES}, headers=headers, timeout=5)
@@ -152,11 +181,18 @@ def test_missing_or_wrong_credentials_get_401_json(mock_server, headers):
 def test_the_401_names_what_each_deployment_takes(mock_server):
     """A serverless endpoint takes keys only; managed compute also takes Entra ID tokens, and its 401 says so."""
     wrong = {"Authorization": "Bearer <a-wrong-token>"}
-    serverless = requests.post(mock_server.endpoint(BIG) + "/chat/completions", json={"messages": MESSAGES}, headers=wrong, timeout=5)
-    managed = requests.post(mock_server.endpoint(MANAGED) + "/chat/completions", json={"messages": MESSAGES}, headers=wrong, timeout=5)
+    serverless = requests.post(
+        mock_server.endpoint(BIG) + "/chat/completions", json={"messages": MESSAGES}, headers=wrong, timeout=5
+    )
+    managed = requests.post(
+        mock_server.endpoint(MANAGED) + "/chat/completions", json={"messages": MESSAGES}, headers=wrong, timeout=5
+    )
     assert serverless.status_code == managed.status_code == 401
     assert "token" not in serverless.json()["error"]["message"]
-    assert "Entra ID token" in managed.json()["error"]["message"] and "https://ml.azure.com/.default" in managed.json()["error"]["message"]
+    assert (
+        "Entra ID token" in managed.json()["error"]["message"]
+        and "https://ml.azure.com/.default" in managed.json()["error"]["message"]
+    )
 
 
 def test_stand_in_entra_token_on_managed_compute_and_the_foundry_resource_not_on_serverless(mock_server):
@@ -195,18 +231,27 @@ def test_the_managed_deployment_header_is_looked_at_only_after_the_credential(mo
     """Without a valid credential the answer is the 401, not a 404 that names the real deployment."""
     managed = mock_server.endpoint(MANAGED)
     headers = {**headers, "azureml-model-deployment": "nope"}
-    for r in (requests.get(managed + "/info", headers=headers, timeout=5),
-              requests.post(managed + "/chat/completions", json={"messages": MESSAGES}, headers=headers, timeout=5)):
+    for r in (
+        requests.get(managed + "/info", headers=headers, timeout=5),
+        requests.post(managed + "/chat/completions", json={"messages": MESSAGES}, headers=headers, timeout=5),
+    ):
         assert r.status_code == 401 and r.json()["error"]["code"] == "Unauthorized"
         assert DEPLOYMENTS[MANAGED].azureml_deployment not in r.text
 
 
 # -- answers --------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("name", [
-    "how-many-languages", "how-many-languages-parameters", "multi-turn-follow-up",
-    "json-by-prompting-first-try", "json-by-prompting-retry",
-])
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "how-many-languages",
+        "how-many-languages-parameters",
+        "multi-turn-follow-up",
+        "json-by-prompting-first-try",
+        "json-by-prompting-retry",
+    ],
+)
 def test_json_bodies_are_replayed_as_recorded(mock_server, name):
     rec = recording(name)
     r = post(mock_server, "/chat/completions", rec["request"]["body"])
@@ -248,7 +293,7 @@ def test_streams_are_real_server_sent_events(mock_server, route):
     for event in events:
         assert event.startswith("data: ") and "\n" not in event, f"not a data-only event: {event[:60]!r}"
     assert events[-1] == "data: [DONE]"
-    chunks = [json.loads(e[len("data: "):]) for e in events[:-1]]
+    chunks = [json.loads(e[len("data: ") :]) for e in events[:-1]]
     assert chunks == [e["data"] for e in rec["response"]["stream"][:-1]]
     assert all(c["object"] == "chat.completion.chunk" for c in chunks)
     assert chunks[0]["choices"][0]["delta"]["role"] == "assistant"
@@ -258,7 +303,6 @@ def test_streams_are_real_server_sent_events(mock_server, route):
     assert chunks[-1]["usage"] == {"prompt_tokens": 19, "total_tokens": 91, "completion_tokens": 72}
     text = "".join(c["choices"][0]["delta"].get("content") or "" for c in chunks)
     assert text == recording("how-many-languages")["response"]["body"]["choices"][0]["message"]["content"]
-
 
 
 # -- images ---------------------------------------------------------------------------------------
@@ -287,6 +331,7 @@ def test_one_image_is_not_refused_by_the_image_rule(mock_server):
 
 # -- HTTP framing: what the server's HTTP parser (helpers.mock.app.HTTP_PARSER) must get right -----------------------
 
+
 def _raw_exchange(mock, request: bytes, timeout: float = 10) -> bytes:
     """Send bytes as they are and read until the server closes the connection."""
     import socket
@@ -304,14 +349,22 @@ def _raw_exchange(mock, request: bytes, timeout: float = 10) -> bytes:
 
 def _raw_chat(body: dict, version: str = "1.1", extra_headers: str = "") -> bytes:
     data = json.dumps(body).encode()
-    return (f"POST /{BIG}/chat/completions HTTP/{version}\r\nHost: 127.0.0.1\r\napi-key: {DEMO_KEY}\r\n"
-            f"Content-Type: application/json\r\nContent-Length: {len(data)}\r\n{extra_headers or 'Connection: close'}\r\n\r\n").encode() + data
+    return (
+        f"POST /{BIG}/chat/completions HTTP/{version}\r\nHost: 127.0.0.1\r\napi-key: {DEMO_KEY}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(data)}\r\n{extra_headers or 'Connection: close'}\r\n\r\n"
+    ).encode() + data
 
 
 def test_a_request_offering_an_upgrade_keeps_its_body(mock_server):
     # curl --http2 on an http:// URL adds these two headers; the server answers in HTTP/1.1 and must still read the body
     basic = recording("how-many-languages")["request"]["body"]
-    answer = _raw_exchange(mock_server, _raw_chat(basic, extra_headers="Connection: Upgrade, HTTP2-Settings, close\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAoAAAAAIAAAAA"))
+    answer = _raw_exchange(
+        mock_server,
+        _raw_chat(
+            basic,
+            extra_headers="Connection: Upgrade, HTTP2-Settings, close\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAoAAAAAIAAAAA",
+        ),
+    )
     assert answer.startswith(b"HTTP/1.1 200"), answer[:300]
 
 
@@ -324,8 +377,10 @@ def test_an_http_1_0_client_gets_its_stream_without_chunked_framing(mock_server)
 
 
 def test_an_oversized_header_is_refused_at_once(mock_server):
-    request = (f"GET /{BIG}/info HTTP/1.1\r\nHost: 127.0.0.1\r\napi-key: {DEMO_KEY}\r\nConnection: close\r\n"
-               f"X-Padding: {'a' * 1_000_000}\r\n\r\n").encode()
+    request = (
+        f"GET /{BIG}/info HTTP/1.1\r\nHost: 127.0.0.1\r\napi-key: {DEMO_KEY}\r\nConnection: close\r\n"
+        f"X-Padding: {'a' * 1_000_000}\r\n\r\n"
+    ).encode()
     answer = _raw_exchange(mock_server, request)
     # refused (a 4xx, or the connection closed before the whole header was sent), not read into memory and answered
     assert answer == b"" or answer.startswith(b"HTTP/1.1 4"), answer[:200]

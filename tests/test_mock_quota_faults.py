@@ -19,16 +19,26 @@ from helpers.mock import DEMO_KEY, MockServer, MockSettings
 ROOT = Path(__file__).resolve().parents[1]
 BIG = "Meta-Llama-3.1-405B-Instruct"
 SMALL = "Meta-Llama-3.1-8B-Instruct"
-MESSAGES = [{"role": "system", "content": "You are a helpful assistant."}, {"role": "user", "content": "How many languages are in the world?"}]
+MESSAGES = [
+    {"role": "system", "content": "You are a helpful assistant."},
+    {"role": "user", "content": "How many languages are in the world?"},
+]
 STREAM_BODY = {"messages": MESSAGES, "stream": True, "temperature": 0, "top_p": 1, "max_tokens": 2048}
 AUTH = {"Authorization": f"Bearer {DEMO_KEY}"}
 
 
 def chat(mock, body=None, deployment=BIG, **kwargs) -> requests.Response:
-    return requests.post(mock.endpoint(deployment) + "/chat/completions", json=body or {"messages": MESSAGES}, headers=AUTH, timeout=10, **kwargs)
+    return requests.post(
+        mock.endpoint(deployment) + "/chat/completions",
+        json=body or {"messages": MESSAGES},
+        headers=AUTH,
+        timeout=10,
+        **kwargs,
+    )
 
 
 # -- quota -----------------------------------------------------------------------------------------
+
 
 class FakeClock:
     """Stands in for time.monotonic in the server's quota, so window tests never sleep or race."""
@@ -78,8 +88,12 @@ def test_quota_window_in_real_time():
                 assert chat(mock).status_code == 200  # the window has slid past the first request
                 return
         assert limited.status_code == 200, limited.text
-        assert elapsed >= window, f"a second request {elapsed:.3f} s after the first was admitted inside a {window} s window"
-    pytest.fail(f"twice the two requests took longer than the {window} s window (last {elapsed:.3f} s): the quota was never tested")
+        assert elapsed >= window, (
+            f"a second request {elapsed:.3f} s after the first was admitted inside a {window} s window"
+        )
+    pytest.fail(
+        f"twice the two requests took longer than the {window} s window (last {elapsed:.3f} s): the quota was never tested"
+    )
 
 
 def test_requests_per_minute_without_retry_after():
@@ -116,7 +130,9 @@ def test_large_bodies_in_flight_together_cannot_overspend_the_token_quota():
         mock.replay.quota.clock = FakeClock()
         with ThreadPoolExecutor(8) as pool:
             url, headers = mock.endpoint(BIG) + "/chat/completions", {**AUTH, "extra-parameters": "drop"}
-            statuses = list(pool.map(lambda _: requests.post(url, json=large, headers=headers, timeout=10).status_code, range(8)))
+            statuses = list(
+                pool.map(lambda _: requests.post(url, json=large, headers=headers, timeout=10).status_code, range(8))
+            )
     assert sorted(statuses) == [200, 200] + [429] * 6, statuses
 
 
@@ -131,10 +147,16 @@ def test_streamed_answers_count_their_tokens():
 
 def test_documented_quota_is_the_default():
     settings = MockSettings()
-    assert (settings.rpm, settings.tpm, settings.quota_window_seconds, settings.retry_after) == (1000, 200_000, 60.0, True)
+    assert (settings.rpm, settings.tpm, settings.quota_window_seconds, settings.retry_after) == (
+        1000,
+        200_000,
+        60.0,
+        True,
+    )
 
 
 # -- fault injection ---------------------------------------------------------------------------------
+
 
 def _statuses(mock, n: int) -> list[int]:
     return [chat(mock).status_code for _ in range(n)]
@@ -183,6 +205,7 @@ def test_fault_rate_zero_and_info_are_never_faulted():
 
 # -- latency and chunk timing ------------------------------------------------------------------------
 
+
 def _timed(fn) -> float:
     started = time.monotonic()
     fn()
@@ -199,9 +222,13 @@ def test_added_latency():
 @pytest.fixture
 def timed_recordings(tmp_path: Path) -> Path:
     """A copy of the stream recording with 5 chunks 150 ms apart (the real one takes about 2 s)."""
-    raw = json.loads((ROOT / "data" / "recordings" / BIG / "how-many-languages-stream.json").read_text(encoding="utf-8"))
+    raw = json.loads(
+        (ROOT / "data" / "recordings" / BIG / "how-many-languages-stream.json").read_text(encoding="utf-8")
+    )
     events = raw["response"]["stream"]
-    raw["response"]["stream"] = [dict(e, delay_ms=150.0) for e in events[:3]] + [dict(e, delay_ms=150.0) for e in events[-2:]]
+    raw["response"]["stream"] = [dict(e, delay_ms=150.0) for e in events[:3]] + [
+        dict(e, delay_ms=150.0) for e in events[-2:]
+    ]
     folder = tmp_path / BIG
     folder.mkdir()
     (folder / "timed.json").write_text(json.dumps(raw), encoding="utf-8")
@@ -231,6 +258,7 @@ def test_replay_at_recorded_chunk_timing(timed_recordings):
 
 
 # -- cut streams -------------------------------------------------------------------------------------
+
 
 class Records(logging.Handler):
     def __init__(self) -> None:
@@ -279,7 +307,9 @@ def test_cut_stream_with_the_openai_sdk_raises():
         client = openai.OpenAI(base_url=mock.endpoint(BIG) + "/v1", api_key=DEMO_KEY, max_retries=0)
         text = []
         with pytest.raises((httpx.HTTPError, openai.APIError)):
-            for chunk in client.chat.completions.create(model=BIG, messages=MESSAGES, stream=True, temperature=0, top_p=1, max_tokens=2048):
+            for chunk in client.chat.completions.create(
+                model=BIG, messages=MESSAGES, stream=True, temperature=0, top_p=1, max_tokens=2048
+            ):
                 if chunk.choices:
                     text.append(chunk.choices[0].delta.content or "")
         assert 0 < len(text) <= 5

@@ -52,7 +52,9 @@ def _assert_no_credentials(folder: Path) -> None:
 def test_record_then_replay_round_trip_through_every_client(tmp_path, upstream_dir):
     recorded = tmp_path / "recorded"
     with MockServer(key=UPSTREAM_KEY, recordings_dir=upstream_dir) as upstream:
-        proxy_settings = MockSettings(upstreams={DEPLOYMENT: (upstream.endpoint(DEPLOYMENT), UPSTREAM_KEY)}, recordings_dir=recorded)
+        proxy_settings = MockSettings(
+            upstreams={DEPLOYMENT: (upstream.endpoint(DEPLOYMENT), UPSTREAM_KEY)}, recordings_dir=recorded
+        )
         with MockServer(proxy_settings) as proxy:
             assert proxy.settings.key == DEMO_KEY  # clients talk to the proxy with the demo key
             results = client_matrix(local_settings(proxy.endpoint(DEPLOYMENT), DEMO_KEY))
@@ -103,7 +105,9 @@ def test_record_mode_keeps_transient_errors_out_of_recordings(tmp_path, upstream
             with MockServer(key=UPSTREAM_KEY, recordings_dir=upstream_dir, cut_stream_after=3) as cutting:
                 proxy.replay.recorder.upstreams[DEPLOYMENT] = (cutting.endpoint(DEPLOYMENT), UPSTREAM_KEY)
                 with pytest.raises(requests.exceptions.ChunkedEncodingError):
-                    with requests.post(url, headers=headers, json={**body, "stream": True, **STREAM_PARAMS}, stream=True, timeout=5) as r:
+                    with requests.post(
+                        url, headers=headers, json={**body, "stream": True, **STREAM_PARAMS}, stream=True, timeout=5
+                    ) as r:
                         assert r.status_code == 200
                         list(r.iter_lines())
             assert len(list((recorded / DEPLOYMENT).glob("*.json"))) == 1, "a broken stream was recorded"
@@ -131,7 +135,12 @@ def test_record_mode_needs_the_proxy_key(tmp_path, upstream_dir):
         with MockServer(MockSettings(upstreams=upstreams, recordings_dir=tmp_path / "rec")) as proxy:
             url = proxy.endpoint(DEPLOYMENT) + "/chat/completions"
             # The live key does not open the proxy: clients never need (or see) it.
-            assert requests.post(url, headers={"api-key": UPSTREAM_KEY}, json={"messages": MESSAGES}, timeout=5).status_code == 401
+            assert (
+                requests.post(
+                    url, headers={"api-key": UPSTREAM_KEY}, json={"messages": MESSAGES}, timeout=5
+                ).status_code
+                == 401
+            )
     assert not (tmp_path / "rec").exists() or not list((tmp_path / "rec").rglob("*.json"))
 
 
@@ -141,12 +150,19 @@ def test_record_mode_sends_the_live_deployment_name_and_keeps_a_404_out_of_recor
     managed = "Llama-3.2-3B-Instruct-managed"
     recorded = tmp_path / "recorded"
     with MockServer(key=UPSTREAM_KEY, recordings_dir=upstream_dir) as upstream:
-        settings = MockSettings(upstreams={managed: (upstream.endpoint(managed), UPSTREAM_KEY)},
-                                upstream_deployments={managed: "live-deployment-7"}, recordings_dir=recorded)
+        settings = MockSettings(
+            upstreams={managed: (upstream.endpoint(managed), UPSTREAM_KEY)},
+            upstream_deployments={managed: "live-deployment-7"},
+            recordings_dir=recorded,
+        )
         with MockServer(settings) as proxy:
             offline_name = proxy.replay.deployments[managed].azureml_deployment
-            reply = requests.post(proxy.endpoint(managed) + "/chat/completions", json={"messages": MESSAGES}, timeout=5,
-                                  headers={"api-key": DEMO_KEY, "azureml-model-deployment": offline_name})
+            reply = requests.post(
+                proxy.endpoint(managed) + "/chat/completions",
+                json={"messages": MESSAGES},
+                timeout=5,
+                headers={"api-key": DEMO_KEY, "azureml-model-deployment": offline_name},
+            )
     assert reply.status_code == 404
     assert "live-deployment-7" in reply.json()["error"]["message"], "the upstream saw the live deployment's name"
     assert not list(recorded.rglob("*.json")), "a 404 was recorded"
@@ -154,23 +170,42 @@ def test_record_mode_sends_the_live_deployment_name_and_keeps_a_404_out_of_recor
 
 # -- malformed requests, answers the service would never send, and extra parameters ---------------
 
+
 def test_recording_filename_takes_any_body():
     from helpers.mock.proxy import recording_filename
 
-    for body in ({}, {"messages": {"a": 1}}, {"messages": 5}, {"messages": []}, {"messages": ["hi"]},
-                 {"messages": [{"role": "user", "content": 5}]}, {"messages": [{"role": "user", "content": [{"type": "text", "text": None}]}]}):
+    for body in (
+        {},
+        {"messages": {"a": 1}},
+        {"messages": 5},
+        {"messages": []},
+        {"messages": ["hi"]},
+        {"messages": [{"role": "user", "content": 5}]},
+        {"messages": [{"role": "user", "content": [{"type": "text", "text": None}]}]},
+    ):
         assert re.fullmatch(r"request-json-[0-9a-f]{8}\.json", recording_filename(body)), body
     mixed = [{"type": "text", "text": "Hello, world"}, {"type": "text", "text": None}, "stray", {"type": "image_url"}]
-    assert recording_filename({"messages": [{"role": "user", "content": mixed}], "stream": True}).startswith("hello-world-stream-")
+    assert recording_filename({"messages": [{"role": "user", "content": mixed}], "stream": True}).startswith(
+        "hello-world-stream-"
+    )
 
 
 def test_record_mode_passes_on_the_live_answer_to_malformed_requests_never_a_500(tmp_path, upstream_dir):
-    bodies = [{"messages": {"a": 1}}, {"messages": 5}, {"messages": [{"role": "user", "content": [{"type": "text", "text": None}]}]}]
+    bodies = [
+        {"messages": {"a": 1}},
+        {"messages": 5},
+        {"messages": [{"role": "user", "content": [{"type": "text", "text": None}]}]},
+    ]
     with MockServer(key=UPSTREAM_KEY, recordings_dir=upstream_dir) as upstream:
         upstreams = {DEPLOYMENT: (upstream.endpoint(DEPLOYMENT), UPSTREAM_KEY)}
         with MockServer(MockSettings(upstreams=upstreams, recordings_dir=tmp_path / "rec")) as proxy:
             for body in bodies:
-                r = requests.post(proxy.endpoint(DEPLOYMENT) + "/chat/completions", json=body, headers={"api-key": DEMO_KEY}, timeout=10)
+                r = requests.post(
+                    proxy.endpoint(DEPLOYMENT) + "/chat/completions",
+                    json=body,
+                    headers={"api-key": DEMO_KEY},
+                    timeout=10,
+                )
                 assert r.status_code == 422 and r.json()["code"] == "invalid_value", (body, r.status_code, r.text[:300])
     _assert_no_credentials(tmp_path / "rec")
 
@@ -183,7 +218,12 @@ def test_record_mode_writes_what_replay_matches_with_extra_parameters_drop(tmp_p
     with MockServer(key=UPSTREAM_KEY, recordings_dir=upstream_dir) as upstream:
         upstreams = {DEPLOYMENT: (upstream.endpoint(DEPLOYMENT), UPSTREAM_KEY)}
         with MockServer(MockSettings(upstreams=upstreams, recordings_dir=recorded)) as proxy:
-            assert requests.post(proxy.endpoint(DEPLOYMENT) + "/chat/completions", json=body, headers=drop, timeout=10).status_code == 200
+            assert (
+                requests.post(
+                    proxy.endpoint(DEPLOYMENT) + "/chat/completions", json=body, headers=drop, timeout=10
+                ).status_code
+                == 200
+            )
     [path] = (recorded / DEPLOYMENT).glob("*.json")
     assert json.loads(path.read_text(encoding="utf-8"))["request"]["body"] == {"messages": MESSAGES}
     with MockServer(recordings_dir=recorded) as replay:
@@ -192,8 +232,13 @@ def test_record_mode_writes_what_replay_matches_with_extra_parameters_drop(tmp_p
     assert r.headers["x-replay-recording"] == f"{DEPLOYMENT}/{path.stem}"
 
 
-CHUNK = {"id": "c1", "object": "chat.completion.chunk", "created": 1, "model": DEPLOYMENT,
-         "choices": [{"index": 0, "delta": {"role": "assistant", "content": "Hi"}, "finish_reason": None}]}
+CHUNK = {
+    "id": "c1",
+    "object": "chat.completion.chunk",
+    "created": 1,
+    "model": DEPLOYMENT,
+    "choices": [{"index": 0, "delta": {"role": "assistant", "content": "Hi"}, "finish_reason": None}],
+}
 
 
 def _sse(*payloads: str) -> bytes:
@@ -208,12 +253,30 @@ FAKE_ANSWERS = {
     "stream-with-a-malformed-line": (200, "text/event-stream", _sse(json.dumps(CHUNK), "{not json", "[DONE]")),
     "stream-whole": (200, "text/event-stream", _sse(json.dumps(CHUNK), "[DONE]")),
     # Answers that echo the request's api-key header (where {key} stands), as a misbehaving gateway might.
-    "json-200-echoing-the-key": (200, "application/json", json.dumps(
-        {**CHUNK, "object": "chat.completion", "choices": [{"index": 0, "finish_reason": "stop",
-                                                            "message": {"role": "assistant", "content": "key {key}"}}]}).encode()),
+    "json-200-echoing-the-key": (
+        200,
+        "application/json",
+        json.dumps(
+            {
+                **CHUNK,
+                "object": "chat.completion",
+                "choices": [
+                    {"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": "key {key}"}}
+                ],
+            }
+        ).encode(),
+    ),
     "html-503-echoing-the-key": (503, "text/html", b"<html><body>Upstream rejected api-key {key}</body></html>"),
-    "json-500": (500, "application/json", json.dumps({"error": {"code": "InternalServerError", "message": "oops"}}).encode()),
-    "json-401": (401, "application/json", json.dumps({"error": {"code": "Unauthorized", "message": "bad key"}}).encode()),
+    "json-500": (
+        500,
+        "application/json",
+        json.dumps({"error": {"code": "InternalServerError", "message": "oops"}}).encode(),
+    ),
+    "json-401": (
+        401,
+        "application/json",
+        json.dumps({"error": {"code": "Unauthorized", "message": "bad key"}}).encode(),
+    ),
 }
 
 
@@ -228,7 +291,9 @@ def fake_live_proxy(tmp_path):
         content = content.replace(b"{key}", request.headers.get("api-key", "").encode())
         return httpx.Response(status, headers={"content-type": ctype}, content=content)
 
-    settings = MockSettings(upstreams={DEPLOYMENT: (f"http://live.invalid/{DEPLOYMENT}", UPSTREAM_KEY)}, recordings_dir=tmp_path / "rec")
+    settings = MockSettings(
+        upstreams={DEPLOYMENT: (f"http://live.invalid/{DEPLOYMENT}", UPSTREAM_KEY)}, recordings_dir=tmp_path / "rec"
+    )
     proxy = MockServer(settings)
     proxy.replay.recorder.client = httpx.AsyncClient(transport=httpx.MockTransport(answer))
     with proxy:
@@ -237,7 +302,9 @@ def fake_live_proxy(tmp_path):
 
 def _ask(proxy, case: str, stream: bool) -> requests.Response:
     body = {"messages": [{"role": "user", "content": case}], "stream": stream}
-    return requests.post(proxy.endpoint(DEPLOYMENT) + "/chat/completions", json=body, headers={"api-key": DEMO_KEY}, timeout=10)
+    return requests.post(
+        proxy.endpoint(DEPLOYMENT) + "/chat/completions", json=body, headers={"api-key": DEMO_KEY}, timeout=10
+    )
 
 
 def _written(proxy) -> list[str]:
@@ -281,11 +348,15 @@ def test_record_mode_scrubs_the_live_key_from_what_it_writes_and_from_error_prev
 @pytest.mark.parametrize("case", ["json-500", "json-401"])
 def test_record_mode_passes_on_json_5xx_and_401_answers_but_writes_nothing(fake_live_proxy, case):
     answer = _ask(fake_live_proxy, case, stream=False)
-    assert answer.status_code == FAKE_ANSWERS[case][0] and answer.json()["error"]["code"] in ("InternalServerError", "Unauthorized")
+    assert answer.status_code == FAKE_ANSWERS[case][0] and answer.json()["error"]["code"] in (
+        "InternalServerError",
+        "Unauthorized",
+    )
     assert _written(fake_live_proxy) == []
 
 
 # -- a live endpoint on loopback that echoes secrets back ---------------------------------------------
+
 
 class _EchoingLive:
     """A fake live endpoint on 127.0.0.1 (http.server in a thread) that echoes its key, in every form a service
@@ -309,7 +380,9 @@ class _EchoingLive:
 
             def do_GET(self) -> None:
                 live.received.append({k.lower(): v for k, v in self.headers.items()})
-                self._send(200, "application/json", json.dumps({"model_name": DEPLOYMENT, "echo": live.key.upper()}).encode())
+                self._send(
+                    200, "application/json", json.dumps({"model_name": DEPLOYMENT, "echo": live.key.upper()}).encode()
+                )
 
             def do_POST(self) -> None:
                 live.received.append({k.lower(): v for k, v in self.headers.items()})
@@ -338,8 +411,13 @@ class _EchoingLive:
         from urllib.parse import quote
 
         key = self.key
-        out = {"key": key, "KEY": key.upper(), "url-encoded :key": quote(f":{key}", safe=""),
-               "cookie from the client": self.client_cookie, "cookie from Set-Cookie": self.live_cookie}
+        out = {
+            "key": key,
+            "KEY": key.upper(),
+            "url-encoded :key": quote(f":{key}", safe=""),
+            "cookie from the client": self.client_cookie,
+            "cookie from Set-Cookie": self.live_cookie,
+        }
         for name, raw in (("key", key), (":key", f":{key}"), ("key:", f"{key}:"), ("user:key", f"user:{key}")):
             out[f"base64 of {name}"] = base64.b64encode(raw.encode()).decode()
         return out
@@ -349,32 +427,71 @@ class _EchoingLive:
         import base64
         from urllib.parse import quote
 
-        return " ".join([api_key, api_key.upper(), base64.b64encode(api_key.encode()).decode(),
-                         base64.b64encode(f":{api_key}".encode()).decode(), base64.b64encode(f"{api_key}:".encode()).decode(),
-                         base64.b64encode(f"user:{api_key}".encode()).decode(), quote(f":{api_key}", safe=""),
-                         f"cookie {self.client_cookie}", f"set-cookie {self.live_cookie}"])
+        return " ".join(
+            [
+                api_key,
+                api_key.upper(),
+                base64.b64encode(api_key.encode()).decode(),
+                base64.b64encode(f":{api_key}".encode()).decode(),
+                base64.b64encode(f"{api_key}:".encode()).decode(),
+                base64.b64encode(f"user:{api_key}".encode()).decode(),
+                quote(f":{api_key}", safe=""),
+                f"cookie {self.client_cookie}",
+                f"set-cookie {self.live_cookie}",
+            ]
+        )
 
     def answer(self, case: str, api_key: str) -> tuple[int, str, bytes]:
         echoed = self.echoes(api_key)
-        chunk = {**CHUNK, "choices": [{"index": 0, "delta": {"role": "assistant", "content": echoed}, "finish_reason": None}]}
+        chunk = {
+            **CHUNK,
+            "choices": [{"index": 0, "delta": {"role": "assistant", "content": echoed}, "finish_reason": None}],
+        }
         if case == "error-400":  # a JSON error answer: recorded (it says something about the request)
-            return 400, "application/json", json.dumps({"error": {"code": "BadRequest", "message": f"api-key {echoed}"}}).encode()
+            return (
+                400,
+                "application/json",
+                json.dumps({"error": {"code": "BadRequest", "message": f"api-key {echoed}"}}).encode(),
+            )
         if case == "error-401":  # passed on, not recorded
-            return 401, "application/json", json.dumps({"error": {"code": "Unauthorized", "message": f"bad key {echoed}"}}).encode()
+            return (
+                401,
+                "application/json",
+                json.dumps({"error": {"code": "Unauthorized", "message": f"bad key {echoed}"}}).encode(),
+            )
         if case == "html-503":
             return 503, "text/html", f"<html>upstream rejected {echoed}</html>".encode()
         if case == "answer":
             message = {"role": "assistant", "content": echoed}
-            return 200, "application/json", json.dumps({**CHUNK, "object": "chat.completion", "choices": [
-                {"index": 0, "message": message, "finish_reason": "stop"}]}).encode()
+            return (
+                200,
+                "application/json",
+                json.dumps(
+                    {
+                        **CHUNK,
+                        "object": "chat.completion",
+                        "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
+                    }
+                ).encode(),
+            )
         if case == "escaped":  # the key JSON-escaped character by character: \u0061\u0062...
             escaped = "".join(f"\\u{ord(c):04x}" for c in api_key.upper())
-            return 200, "application/json", ('{"object": "chat.completion", "choices": [{"index": 0, "finish_reason": "stop", '
-                                             '"message": {"role": "assistant", "content": "' + escaped + '"}}]}').encode()
+            return (
+                200,
+                "application/json",
+                (
+                    '{"object": "chat.completion", "choices": [{"index": 0, "finish_reason": "stop", '
+                    '"message": {"role": "assistant", "content": "' + escaped + '"}}]}'
+                ).encode(),
+            )
         if case == "stream":  # every chunk echoes; one of them JSON-escaped
             escaped = "".join(f"\\u{ord(c):04x}" for c in api_key)
-            lines = [json.dumps(chunk), json.dumps({**CHUNK, "id": echoed}),
-                     '{"id": "' + escaped + '", "object": "chat.completion.chunk", "choices": []}', "[DONE]"]
+            lines = [
+                json.dumps(chunk),
+                json.dumps({**CHUNK, "id": echoed}),
+                '{"id": "' + escaped + '", "object": "chat.completion.chunk", "choices": []}',
+                "[DONE]",
+            ]
             return 200, "text/event-stream", _sse(*lines)
         if case == "stream-broken-line":  # not JSON: relayed as it came (but scrubbed), not recorded
             return 200, "text/event-stream", _sse(json.dumps(chunk), f"not json {echoed}", "[DONE]")
@@ -421,12 +538,16 @@ def test_record_mode_gives_the_client_no_echoed_key_or_cookie_and_writes_none(tm
             assert r.status_code == {"error-400": 400, "error-401": 401, "html-503": 503}.get(case, 200), case
         info = requests.get(proxy.endpoint(DEPLOYMENT) + "/info", headers=headers, timeout=10)
         assert info.status_code == 200
-        to_client["info"] = _leaks(f"{dict(info.headers)} {info.text}", live) + ["Set-Cookie header"] * ("set-cookie" in info.headers)
+        to_client["info"] = _leaks(f"{dict(info.headers)} {info.text}", live) + ["Set-Cookie header"] * (
+            "set-cookie" in info.headers
+        )
     assert all(h.get("api-key") == live.key for h in live.received), "the live endpoint got its key"
     written = {p.name: p.read_text(encoding="utf-8") for p in tmp_path.rglob("*") if p.is_file()}
     assert len(written) == 4, sorted(written)  # error-400, answer, escaped, stream
     in_files = {name: _leaks(text, live) for name, text in written.items()}
-    assert not any(to_client.values()) and not any(in_files.values()), f"to the client: {to_client}; in files: {in_files}"
+    assert not any(to_client.values()) and not any(in_files.values()), (
+        f"to the client: {to_client}; in files: {in_files}"
+    )
     assert all("<redacted>" in text for text in written.values()), "the echoes were written, scrubbed"
     for text in written.values():
         json.loads(text)  # still valid JSON after scrubbing
@@ -441,10 +562,20 @@ def test_the_scrubber_catches_each_spelling_and_leaves_short_cookies_and_other_t
 
     key, cookie = secrets.token_hex(16), secrets.token_urlsafe(16)
     scrub = Scrubber(key, cookie_values(f"theme=dark; sid={cookie}"))
-    for echo in (key, key.upper(), key[:5] + key[5:].upper(), quote(f"/{key}", safe=""), json.dumps(f'"{key}"'),
-                 base64.b64encode(key.encode()).decode(), base64.b64encode(f":{key}".encode()).decode(),
-                 base64.b64encode(f"{key}:".encode()).decode(), base64.urlsafe_b64encode(f"ab:{key}".encode()).decode(),
-                 cookie, cookie.upper(), base64.b64encode(cookie.encode()).decode()):
+    for echo in (
+        key,
+        key.upper(),
+        key[:5] + key[5:].upper(),
+        quote(f"/{key}", safe=""),
+        json.dumps(f'"{key}"'),
+        base64.b64encode(key.encode()).decode(),
+        base64.b64encode(f":{key}".encode()).decode(),
+        base64.b64encode(f"{key}:".encode()).decode(),
+        base64.urlsafe_b64encode(f"ab:{key}".encode()).decode(),
+        cookie,
+        cookie.upper(),
+        base64.b64encode(cookie.encode()).decode(),
+    ):
         cleaned = scrub.text(f"before {echo} after")
         assert key.lower() not in cleaned.lower() and cookie.lower() not in cleaned.lower(), echo
         assert "<redacted>" in cleaned and cleaned.startswith("before ") and cleaned.endswith(" after"), echo
@@ -459,13 +590,19 @@ def test_record_mode_never_forwards_the_clients_deployment_header_unless_one_is_
     """The client names the replay server's deployment; the live endpoint has its own names (or routes by its traffic
     rules): without a mapped live name, no azureml-model-deployment header goes upstream."""
     live, managed = echoing_live, "Llama-3.2-3B-Instruct-managed"
-    settings = MockSettings(upstreams={DEPLOYMENT: (live.url, live.key), managed: (live.url, live.key)}, recordings_dir=tmp_path)
+    settings = MockSettings(
+        upstreams={DEPLOYMENT: (live.url, live.key), managed: (live.url, live.key)}, recordings_dir=tmp_path
+    )
     body = {"messages": [{"role": "user", "content": "plain"}], "stream": True}
     with MockServer(settings) as proxy:
         offline_name = proxy.replay.deployments[managed].azureml_deployment
         for name, sent in ((DEPLOYMENT, "some-deployment"), (managed, offline_name)):
-            r = requests.post(proxy.endpoint(name) + "/chat/completions", json=body, timeout=10,
-                              headers={"api-key": DEMO_KEY, "azureml-model-deployment": sent})
+            r = requests.post(
+                proxy.endpoint(name) + "/chat/completions",
+                json=body,
+                timeout=10,
+                headers={"api-key": DEMO_KEY, "azureml-model-deployment": sent},
+            )
             assert r.status_code == 200, r.text[:300]
             assert "azureml-model-deployment" not in live.received[-1], (name, live.received[-1])
 
@@ -479,7 +616,10 @@ def test_record_mode_writes_a_stream_under_extra_parameters_drop_as_the_service_
         r = requests.post(proxy.endpoint(DEPLOYMENT) + "/chat/completions", json=body, headers=drop, timeout=10)
         assert r.status_code == 200 and r.text.endswith("data: [DONE]\n\n")
     [path] = (recorded / DEPLOYMENT).glob("*.json")
-    assert json.loads(path.read_text(encoding="utf-8"))["request"]["body"] == {"messages": body["messages"], "stream": True}
+    assert json.loads(path.read_text(encoding="utf-8"))["request"]["body"] == {
+        "messages": body["messages"],
+        "stream": True,
+    }
     with MockServer(recordings_dir=recorded) as replay:
         r = requests.post(replay.endpoint(DEPLOYMENT) + "/chat/completions", json=body, headers=drop, timeout=10)
     assert r.status_code == 200, r.text[:300]

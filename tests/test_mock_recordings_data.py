@@ -29,7 +29,15 @@ SUSPICIOUS = [
     re.compile(r"ocp-apim-subscription-key", re.I),
 ]
 # Headers that carry or set a credential; a recording keeps none of them.
-CREDENTIAL_HEADERS = {"authorization", "proxy-authorization", "api-key", "x-api-key", "ocp-apim-subscription-key", "cookie", "set-cookie"}
+CREDENTIAL_HEADERS = {
+    "authorization",
+    "proxy-authorization",
+    "api-key",
+    "x-api-key",
+    "ocp-apim-subscription-key",
+    "cookie",
+    "set-cookie",
+}
 
 
 def _strings(value, name: str = ""):
@@ -49,7 +57,11 @@ def credentials_in(path: Path) -> list[str]:
     response headers and bodies, stream events and provenance are all covered; header names are checked too."""
     text = path.read_text(encoding="utf-8")
     found = [f"matches {pattern.pattern!r}" for pattern in SUSPICIOUS if pattern.search(text)]
-    found += [f"holds {name}" for name, value in (("the demo key", DEMO_KEY), ("the stand-in Entra ID token", STAND_IN_ENTRA_TOKEN)) if value in text]
+    found += [
+        f"holds {name}"
+        for name, value in (("the demo key", DEMO_KEY), ("the stand-in Entra ID token", STAND_IN_ENTRA_TOKEN))
+        if value in text
+    ]
     found += find_secrets(text, path.relative_to(ROOT).as_posix() if path.is_relative_to(ROOT) else path.name)
     raw = json.loads(text)
     for part in ("request", "response"):
@@ -57,7 +69,11 @@ def credentials_in(path: Path) -> list[str]:
         found += [f"a {part} header {name}" for name in headers if name.lower() in CREDENTIAL_HEADERS]
     # A key with no telling name beside it (BARE_KEY); the service's completion ids have that shape too, so an "id"
     # field is the one place such a value may sit.
-    found += [f"a bare key-shaped value in {name!r}" for name, string in _strings(raw) if name != "id" and BARE_KEY.search(string)]
+    found += [
+        f"a bare key-shaped value in {name!r}"
+        for name, string in _strings(raw)
+        if name != "id" and BARE_KEY.search(string)
+    ]
     return found
 
 
@@ -75,22 +91,36 @@ def test_recording_holds_no_credential(path):
 
 # Each part of a recording, with a real-looking key (or a credential header) where it must never be.
 LEAKS = {
-    "a key in the provenance note": lambda raw, key: raw["provenance"].update(note=f"recorded with AZURE_INFERENCE_CREDENTIAL={key}"),
-    "a key with no name in the provenance": lambda raw, key: raw["provenance"].update(**{"from": f"our endpoint, key {key}"}),
-    "a key with no name in an answer": lambda raw, key: raw["response"]["body"]["choices"][0]["message"].update(content=key),
+    "a key in the provenance note": lambda raw, key: raw["provenance"].update(
+        note=f"recorded with AZURE_INFERENCE_CREDENTIAL={key}"
+    ),
+    "a key with no name in the provenance": lambda raw, key: raw["provenance"].update(
+        **{"from": f"our endpoint, key {key}"}
+    ),
+    "a key with no name in an answer": lambda raw, key: raw["response"]["body"]["choices"][0]["message"].update(
+        content=key
+    ),
     "a key-named field in the response body": lambda raw, key: raw["response"]["body"].update(api_key=key),
     "a token among the response headers": lambda raw, key: raw["response"].update(headers={"x-upstream-token": key}),
-    "a response header that sets a cookie": lambda raw, key: raw["response"].update(headers={"Set-Cookie": "session=1"}),
+    "a response header that sets a cookie": lambda raw, key: raw["response"].update(
+        headers={"Set-Cookie": "session=1"}
+    ),
     "a secret among the request headers": lambda raw, key: raw["request"].update(headers={"x-ms-secret": key}),
-    "a token in a stream event": lambda raw, key: raw["response"].update(stream=[{"data": {"token": key}}, {"data": "[DONE]"}]),
-    "a key in a message's text": lambda raw, key: raw["request"]["body"]["messages"].append({"role": "user", "content": f"my key=\"{key}\""}),
+    "a token in a stream event": lambda raw, key: raw["response"].update(
+        stream=[{"data": {"token": key}}, {"data": "[DONE]"}]
+    ),
+    "a key in a message's text": lambda raw, key: raw["request"]["body"]["messages"].append(
+        {"role": "user", "content": f'my key="{key}"'}
+    ),
 }
 
 
 @pytest.mark.parametrize("leak", LEAKS)
 def test_the_credential_check_finds(leak, tmp_path):
     # Guard against test_recording_holds_no_credential passing because it looks at nothing.
-    raw = json.loads((RECORDINGS / "Meta-Llama-3.1-405B-Instruct" / "how-many-languages.json").read_text(encoding="utf-8"))
+    raw = json.loads(
+        (RECORDINGS / "Meta-Llama-3.1-405B-Instruct" / "how-many-languages.json").read_text(encoding="utf-8")
+    )
     original = json.dumps(raw)
     for hexadecimal in (True, False):  # Azure keys come as hex and as mixed-case letters and digits
         raw = json.loads(original)
@@ -144,7 +174,9 @@ def test_no_two_recordings_answer_the_same_request():
 def test_a_recording_without_provenance_is_refused(tmp_path):
     folder = tmp_path / "Meta-Llama-3.1-405B-Instruct"
     folder.mkdir()
-    (folder / "bad.json").write_text(json.dumps({"request": {"body": {"messages": []}}, "response": {"status": 200, "body": {}}}))
+    (folder / "bad.json").write_text(
+        json.dumps({"request": {"body": {"messages": []}}, "response": {"status": 200, "body": {}}})
+    )
     with pytest.raises(ValueError, match="provenance"):
         RecordingStore(tmp_path)
 

@@ -66,7 +66,11 @@ ALLOWED_FAKES: dict[str, tuple[str, ...]] = {
     # Commit 6d499b9 only: notebook 02 showed a 401 with this made-up bearer value (a placeholder since bcf2e3f).
     "this-is-not-the-right-key-000": ("notebooks/02_rest_requests_httpx_curl.ipynb",),
     # The alphabet and five digits: a 32-character stand-in key for the config, notebook-runner and lab tests.
-    "abcdefghijklmnopqrstuvwxyz012345": ("tests/test_helpers_config.py", "tests/test_run_notebooks.py", "tests/test_lab.py"),
+    "abcdefghijklmnopqrstuvwxyz012345": (
+        "tests/test_helpers_config.py",
+        "tests/test_run_notebooks.py",
+        "tests/test_lab.py",
+    ),
     # The key the CLI test starts its replay server with.
     "cli-test-key-for-the-mock-000000": ("tests/test_mock_cli.py",),
     # Stands in for a live key in record mode, whose tests check it is never written.
@@ -99,21 +103,33 @@ def find_secrets(text: str, path: str) -> list[str]:
 
 # -- the patterns catch what they should, and only that ----------------------------------------------------------
 
+
 def _real_looking_key(hexadecimal: bool = True) -> str:
     """32 random characters like an Azure key, hex or letters and digits; made up at run time so this file holds no
     key-like literal."""
     if hexadecimal:
         return secrets.token_hex(16)
     alphabet = string.ascii_letters + string.digits
-    return "".join(secrets.choice(alphabet) for _ in range(30)) + secrets.choice(string.digits) + secrets.choice(string.ascii_letters)
+    return (
+        "".join(secrets.choice(alphabet) for _ in range(30))
+        + secrets.choice(string.digits)
+        + secrets.choice(string.ascii_letters)
+    )
 
 
 def _jwt() -> str:
     """A token shaped like an Entra ID one: base64url header, claims and signature."""
+
     def part(data: dict) -> str:
         return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
 
-    return ".".join([part({"alg": "RS256", "typ": "JWT"}), part({"aud": "https://ml.azure.com", "oid": secrets.token_hex(8)}), secrets.token_hex(16)])
+    return ".".join(
+        [
+            part({"alg": "RS256", "typ": "JWT"}),
+            part({"aud": "https://ml.azure.com", "oid": secrets.token_hex(8)}),
+            secrets.token_hex(16),
+        ]
+    )
 
 
 # Each shape that used to pass unnoticed; <KEY> is replaced by a real-looking key.
@@ -194,6 +210,7 @@ def test_the_strict_bearer_rule_still_refuses_any_literal_value():
 
 # -- notebooks and the replay server's log -------------------------------------------------------------------
 
+
 def _outputs(path: Path) -> str:
     nb = json.loads(path.read_text(encoding="utf-8"))
     return json.dumps([cell.get("outputs", []) for cell in nb["cells"]])
@@ -241,7 +258,9 @@ def test_no_credential_in_a_notebook_output(path):
     assert STAND_IN_ENTRA_TOKEN not in text, "an output shows a bearer token"
     assert not LITERAL_BEARER.search(text), f"{path.name}: an output shows a literal bearer value"
     assert find_secrets(text, f"notebooks/{path.name}") == []
-    assert bare_keys_in_outputs(path, _recorded_ids()) == [], "an output shows a key-shaped value with no name beside it"
+    assert bare_keys_in_outputs(path, _recorded_ids()) == [], (
+        "an output shows a key-shaped value with no name beside it"
+    )
 
 
 def test_a_bare_key_in_an_output_is_found(tmp_path):
@@ -262,7 +281,11 @@ def test_the_request_log_names_no_credential(caplog, capfd):
     with caplog.at_level(logging.DEBUG), MockServer(key=key, log_requests=True) as mock:
         url = mock.endpoint("Meta-Llama-3.1-405B-Instruct") + "/chat/completions"
         body = {"messages": [{"role": "user", "content": "Not recorded."}]}
-        for headers in ({"Authorization": f"Bearer {key}"}, {"api-key": key}, {"api-key": "a-wrong-key-0000000000000000000"}):
+        for headers in (
+            {"Authorization": f"Bearer {key}"},
+            {"api-key": key},
+            {"api-key": "a-wrong-key-0000000000000000000"},
+        ):
             requests.post(url, json=body, headers=headers, timeout=10)
     logged = caplog.text + "".join(capfd.readouterr())
     assert "Not recorded." in logged or "no recording" in logged  # the log did see the requests
@@ -270,6 +293,7 @@ def test_the_request_log_names_no_credential(caplog, capfd):
 
 
 # -- committed files and the history -------------------------------------------------------------------------
+
 
 def _git(root: Path, *args: str) -> str:
     """Run git in ``root``; fail (never skip) without it: CI runs on a full clone, so these checks must run."""
@@ -338,14 +362,29 @@ def history_findings(root: Path) -> tuple[int, list[str]]:
     # --branches --tags: what is shared (not a stash, not another remote's branches). -U0: added lines only, no
     # context. --diff-merges=first-parent: a merge's own changes are read too. --no-ext-diff/--no-textconv: the
     # stored text, not a tool's rendering of it. --src-prefix/--dst-prefix: a/ and b/ whatever the git config says.
-    log = _git(root, "log", "--branches", "--tags", "-p", "-U0", "--no-color", "--no-ext-diff", "--no-textconv",
-               "--src-prefix=a/", "--dst-prefix=b/", "--diff-merges=first-parent", "--format=%x00%H")
+    log = _git(
+        root,
+        "log",
+        "--branches",
+        "--tags",
+        "-p",
+        "-U0",
+        "--no-color",
+        "--no-ext-diff",
+        "--no-textconv",
+        "--src-prefix=a/",
+        "--dst-prefix=b/",
+        "--diff-merges=first-parent",
+        "--format=%x00%H",
+    )
     found, added = [], 0
     for commit, path, line in _added_lines(log):
         added += 1
         found += [f"commit {commit[:7]} added to {path}: {finding}" for finding in find_secrets(line, path)]
     # A .env file is reported even when it was empty, or held a key in a shape the patterns miss.
-    for line in _git(root, "log", "--branches", "--tags", "--format=%x00%H", "--name-only", "--diff-filter=A").split("\n"):
+    for line in _git(root, "log", "--branches", "--tags", "--format=%x00%H", "--name-only", "--diff-filter=A").split(
+        "\n"
+    ):
         if line.startswith("\0"):
             commit = line[1:]
         elif _is_a_dotenv_file(line):

@@ -24,10 +24,16 @@ def test_every_notebook_runs_under_the_other_endpoint_kinds(live_setup: Path, ca
     out = capsys.readouterr().out
     assert f"running offline against the replay server, {kind} endpoint" in out
     names = {path.name for path in NOTEBOOKS}
-    table = {line.split()[0]: line.split(None, 3)[1:] for line in out.splitlines() if line.split()[:1] and line.split()[0] in names}
+    table = {
+        line.split()[0]: line.split(None, 3)[1:]
+        for line in out.splitlines()
+        if line.split()[:1] and line.split()[0] in names
+    }
     failed = {name: row[2] if len(row) > 2 else row[0] for name, row in table.items() if row[0] != "ok"}
     assert set(table) == names, out
-    assert not failed, f"under --endpoint-kind {kind}: " + "; ".join(f"{name}: {why}" for name, why in sorted(failed.items()))
+    assert not failed, f"under --endpoint-kind {kind}: " + "; ".join(
+        f"{name}: {why}" for name, why in sorted(failed.items())
+    )
     assert code == 0, out
     for path in NOTEBOOKS:
         assert (out_dir / path.name).is_file()

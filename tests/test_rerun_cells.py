@@ -28,8 +28,13 @@ def raises_on_purpose(cell: nbformat.NotebookNode) -> bool:
 @pytest.mark.parametrize("path", PYTHON_NOTEBOOKS, ids=lambda p: p.name)
 def test_every_cell_runs_again_after_run_all(path):
     nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}},
-                            extra_arguments=["--IPKernelApp.log_level=ERROR"])
+    client = NotebookClient(
+        nb,
+        timeout=120,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(path.parent)}},
+        extra_arguments=["--IPKernelApp.log_level=ERROR"],
+    )
     code_cells = [(index, cell) for index, cell in enumerate(nb.cells) if cell.cell_type == "code"]
     failed = []
     with client.setup_kernel():
@@ -41,5 +46,7 @@ def test_every_cell_runs_again_after_run_all(path):
             try:
                 client.execute_cell(cell, index)
             except CellExecutionError as exc:
-                failed.append(f"cell {index} ({cell.source.splitlines()[0][:60]!r}): {str(exc).strip().splitlines()[-1][:200]}")
+                failed.append(
+                    f"cell {index} ({cell.source.splitlines()[0][:60]!r}): {str(exc).strip().splitlines()[-1][:200]}"
+                )
     assert not failed, f"{path.name}: after Run All, these cells fail when run again:\n" + "\n".join(failed)

@@ -45,8 +45,14 @@ def test_every_path_notebook_has_one_standalone_quick_start(path):
 def test_a_python_quick_start_runs_as_a_script_and_prints_an_answer_twice(path, mock_server, tmp_path):
     script = tmp_path / "quick_start.py"
     script.write_text(standalone_cells(path)[0], encoding="utf-8")
-    done = subprocess.run([sys.executable, str(script)], cwd=tmp_path, env=script_env(mock_server),
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, str(script)],
+        cwd=tmp_path,
+        env=script_env(mock_server),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.count(ANSWER) == 2, done.stdout  # the whole answer, then the streamed one
 
@@ -59,7 +65,13 @@ def test_a_javascript_quick_start_runs_in_plain_node_and_prints_an_answer_twice(
     folder.mkdir(parents=True, exist_ok=True)
     script = folder / f"{path.stem}_quick_start.mjs"
     script.write_text(standalone_cells(path)[0], encoding="utf-8")
-    done = subprocess.run([shutil.which("node"), str(script)], cwd=folder, env=script_env(mock_server),
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [shutil.which("node"), str(script)],
+        cwd=folder,
+        env=script_env(mock_server),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.count(ANSWER) == 2, done.stdout

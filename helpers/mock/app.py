@@ -25,15 +25,15 @@ from typing import Any, AsyncIterator, Callable, TypeVar
 import anyio
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
-from starlette.middleware import Middleware
 from starlette.routing import Route
 
 from ..constants import DEMO_KEY, ENTRA_SCOPES, STAND_IN_ENTRA_TOKEN  # DEMO_KEY re-exported: helpers.mock.DEMO_KEY
 from . import endpoints, error_bodies, rules, setting_checks
-from .deployments import DATA_DIR, Deployment, client_env, deployment_prefixes, load_deployments  # noqa: F401 (re-exported)
 from .bodies import parse_body
+from .deployments import DATA_DIR, Deployment, client_env, deployment_prefixes, load_deployments  # noqa: F401 (re-exported)
 from .misses import explain_miss
 from .provenance import LabelOwnAnswers
 from .quota import Faults, Quota
@@ -76,7 +76,9 @@ class MockSettings:
     seed: int | None = None
     max_body_bytes: int = MAX_BODY_BYTES
     body_timeout_seconds: float = 30.0  # a client that has not sent its whole body by then gets a 408
-    head_timeout_seconds: float = 15.0  # a connection whose request head is not whole by then is closed (connections.py)
+    head_timeout_seconds: float = (
+        15.0  # a connection whose request head is not whole by then is closed (connections.py)
+    )
     max_connections: int | None = None  # past it, a JSON 503; None: below the open-file limit (connections.py)
     log_requests: bool = False
     upstreams: dict[str, tuple[str, str]] = field(default_factory=dict)  # record mode: name -> (url, key)
@@ -92,10 +94,14 @@ class MockSettings:
     def __post_init__(self) -> None:
         """Refuse values that would break every request (see ``setting_checks``), naming the setting."""
         checks = {
-            "rpm": setting_checks.count, "tpm": setting_checks.count, "cut_stream_after": setting_checks.count,
+            "rpm": setting_checks.count,
+            "tpm": setting_checks.count,
+            "cut_stream_after": setting_checks.count,
             "quota_window_seconds": lambda v: setting_checks.duration(v, zero_allowed=False),
-            "fault_rate": setting_checks.share, "fault_statuses": setting_checks.error_statuses,
-            "fault_retry_after_seconds": setting_checks.duration, "latency_ms": setting_checks.duration,
+            "fault_rate": setting_checks.share,
+            "fault_statuses": setting_checks.error_statuses,
+            "fault_retry_after_seconds": setting_checks.duration,
+            "latency_ms": setting_checks.duration,
             "max_body_bytes": setting_checks.positive_count,
             "body_timeout_seconds": lambda v: setting_checks.duration(v, zero_allowed=False),
             "head_timeout_seconds": lambda v: setting_checks.duration(v, zero_allowed=False),
@@ -164,18 +170,28 @@ class ReplayServer:
     # -- routing errors, in the service's JSON shape ---------------------------------------
     async def _not_found(self, request: Request, exc: Exception) -> Response:
         names = ", ".join(dep.name for dep in self.deployments.values() if dep.own_endpoint)
-        return error_bodies.spec_error(404, "NotFound", f"No route {request.url.path}. Routes here: /openai/v1/chat/completions, "
-                                 "/openai/v1/models, /models/chat/completions, /models/info, and for each of the endpoints "
-                                 f"{names}: /<name>/info, /<name>/chat/completions, /<name>/v1/chat/completions.")
+        return error_bodies.spec_error(
+            404,
+            "NotFound",
+            f"No route {request.url.path}. Routes here: /openai/v1/chat/completions, "
+            "/openai/v1/models, /models/chat/completions, /models/info, and for each of the endpoints "
+            f"{names}: /<name>/info, /<name>/chat/completions, /<name>/v1/chat/completions.",
+        )
 
     async def _not_allowed(self, request: Request, exc: Exception) -> Response:
-        response = error_bodies.spec_error(405, "MethodNotAllowed", f"{request.method} is not allowed on {request.url.path}.")
-        response.headers.update(getattr(exc, "headers", None) or {})  # Starlette's 405 carries the Allow header (RFC 9110)
+        response = error_bodies.spec_error(
+            405, "MethodNotAllowed", f"{request.method} is not allowed on {request.url.path}."
+        )
+        response.headers.update(
+            getattr(exc, "headers", None) or {}
+        )  # Starlette's 405 carries the Allow header (RFC 9110)
         return response
 
     async def _internal_error(self, request: Request, exc: Exception) -> Response:
         # A bug in the replay server: still answer in JSON, so every client can show it (uvicorn logs the traceback).
-        return error_bodies.spec_error(500, "ReplayServerError", f"The replay server failed on this request: {type(exc).__name__}: {exc}")
+        return error_bodies.spec_error(
+            500, "ReplayServerError", f"The replay server failed on this request: {type(exc).__name__}: {exc}"
+        )
 
     # -- checks shared by every route ------------------------------------------------------
     def _deployment(self, request: Request) -> Deployment | Response:
@@ -189,8 +205,12 @@ class ReplayServer:
         dep = self.deployments.get(name)
         if dep is None or not dep.own_endpoint:
             names = ", ".join(d.name for d in self.deployments.values() if d.own_endpoint)
-            return error_bodies.spec_error(404, "DeploymentNotFound", f"No endpoint named {name!r}. Endpoints here: {names}; "
-                                     "the Foundry resource's deployments are under /openai/v1 and /models.")
+            return error_bodies.spec_error(
+                404,
+                "DeploymentNotFound",
+                f"No endpoint named {name!r}. Endpoints here: {names}; "
+                "the Foundry resource's deployments are under /openai/v1 and /models.",
+            )
         if not self._authorized(request, dep.kind):
             return error_bodies.unauthorized(ENTRA_SCOPES["managed"] if dep.kind == "managed" else None)
         problem = endpoints.api_version_problem(request, "serverless")
@@ -198,7 +218,11 @@ class ReplayServer:
             return problem
         wanted = request.headers.get("azureml-model-deployment")
         if wanted and dep.kind == "managed" and wanted != dep.azureml_deployment:
-            return error_bodies.spec_error(404, "DeploymentNotFound", f"Header azureml-model-deployment names {wanted!r}; this endpoint has {dep.azureml_deployment!r}.")
+            return error_bodies.spec_error(
+                404,
+                "DeploymentNotFound",
+                f"Header azureml-model-deployment names {wanted!r}; this endpoint has {dep.azureml_deployment!r}.",
+            )
         return dep
 
     def _authorized(self, request: Request, kind: str) -> bool:
@@ -214,7 +238,9 @@ class ReplayServer:
         """The raw body of a JSON request, or the error answer: wrong content type, too large, too slow, abandoned."""
         ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if ctype != "application/json":
-            return error_bodies.spec_error(415, "UnsupportedMediaType", f"Content-Type must be application/json, not {ctype or 'missing'!r}.")
+            return error_bodies.spec_error(
+                415, "UnsupportedMediaType", f"Content-Type must be application/json, not {ctype or 'missing'!r}."
+            )
         limit = self.settings.max_body_bytes
         declared = request.headers.get("content-length")
         if declared and declared.isdigit() and int(declared) > limit:
@@ -226,24 +252,34 @@ class ReplayServer:
                 async for chunk in request.stream():
                     raw += chunk
                     if len(raw) > limit:
-                        return error_bodies.spec_error(413, "PayloadTooLarge", f"The request body is over {limit} bytes.")
+                        return error_bodies.spec_error(
+                            413, "PayloadTooLarge", f"The request body is over {limit} bytes."
+                        )
         except TimeoutError:
             log.info("%s %s: the body did not arrive within %s s", request.method, request.url.path, timeout)
-            response = error_bodies.spec_error(408, "RequestTimeout", f"The request body did not arrive within {timeout} seconds.")
-            response.headers["connection"] = "close"  # the rest of the body may still come: not the start of a next request
+            response = error_bodies.spec_error(
+                408, "RequestTimeout", f"The request body did not arrive within {timeout} seconds."
+            )
+            response.headers["connection"] = (
+                "close"  # the rest of the body may still come: not the start of a next request
+            )
             return response
         except ClientDisconnect:
             # The client hung up mid-upload: nobody will read an answer, and it is not a server bug
             # (uncaught, uvicorn would log a long traceback). The answer below goes nowhere.
             log.info("%s %s: client disconnected before sending the whole body", request.method, request.url.path)
-            return error_bodies.spec_error(400, "ClientDisconnected", "The client disconnected before sending the whole body.")
+            return error_bodies.spec_error(
+                400, "ClientDisconnected", "The client disconnected before sending the whole body."
+            )
         return bytes(raw)
 
     async def _run(self, off_loop: bool, fn: Callable[..., T], *args: Any) -> T:
         """``fn(*args)`` in a worker thread when ``off_loop`` (a large body), else right here."""
         return await run_in_threadpool(fn, *args) if off_loop else fn(*args)
 
-    def _checked_body(self, dep: Deployment, body: dict[str, Any], extra_parameters: str | None) -> dict[str, Any] | Response:
+    def _checked_body(
+        self, dep: Deployment, body: dict[str, Any], extra_parameters: str | None
+    ) -> dict[str, Any] | Response:
         """The service's rules, then the ``extra-parameters`` header: the body recordings are matched on, or the error."""
         problem = rules.check_request(body, dep.model_name) or endpoints.image_problem(body, dep)
         if problem:
@@ -316,8 +352,9 @@ class ReplayServer:
         body = await self._run(off_loop, parse_body, raw)
         return body if isinstance(body, Response) else (body, off_loop)
 
-    async def _answer(self, request: Request, dep: Deployment, body: dict[str, Any], off_loop: bool,
-                      route_prefix: str) -> Response:
+    async def _answer(
+        self, request: Request, dep: Deployment, body: dict[str, Any], off_loop: bool, route_prefix: str
+    ) -> Response:
         """One deployment's answer to a chat request: record mode, or the rules, quota, faults and recordings."""
         if self.recorder and dep.name in self.recorder.upstreams:
             if dep.name in self.settings.upstream_models:  # the live resource's name for this deployment
@@ -345,7 +382,12 @@ class ReplayServer:
         if isinstance(checked, Response):
             return checked
         if self.settings.log_requests:  # a bounded summary: never a whole prompt, never an extra parameter's value
-            log.warning("%s %s -> %s", request.method, request.url.path, rec.name if rec else f"no recording for {request_summary(checked)}")
+            log.warning(
+                "%s %s -> %s",
+                request.method,
+                request.url.path,
+                rec.name if rec else f"no recording for {request_summary(checked)}",
+            )
         if rec is None:  # nothing to spend: awaiting here is safe
             if self.local_model is not None:  # serve --local-model: a small local model answers, labelled as such
                 return await self._local_answer(dep, checked)
@@ -353,21 +395,28 @@ class ReplayServer:
             # The usual cause with 'make serve': a notebook fell back to this deployment because the variables of
             # the one it meant were not set. If that one has this very request, say which variables to set.
             recorded_for = set(await self._run(off_loop, self.store.deployments_with, checked))
-            elsewhere = [other for other in self.deployments.values() if other.name in recorded_for and other.name != dep.name]
+            elsewhere = [
+                other for other in self.deployments.values() if other.name in recorded_for and other.name != dep.name
+            ]
             # The same setup's deployments first (today's or the page's, as the one asked), then data/deployments.json's
             # order: the main deployment before the others.
             elsewhere.sort(key=lambda other: not set(other.setups) & set(dep.setups))
             base = str(request.base_url).rstrip("/")
             hint = "".join(
                 f" This request is recorded for {other.name}: was it meant for that deployment? Set its variables "
-                + (f"({other.env_prefix}_ENDPOINT={base}/{other.name}" if other.own_endpoint
-                   else f"({other.env_prefix}_MODEL={other.name}")
+                + (
+                    f"({other.env_prefix}_ENDPOINT={base}/{other.name}"
+                    if other.own_endpoint
+                    else f"({other.env_prefix}_MODEL={other.name}"
+                )
                 + " and the others that '.venv/bin/python -m helpers.mock env"
-                + ("" if "today" in other.setups else " --endpoint-kind serverless") + "' prints)."
+                + ("" if "today" in other.setups else " --endpoint-kind serverless")
+                + "' prints)."
                 for other in elsewhere[:1]
             )
-            return error_bodies.spec_error(404, "RecordingNotFound", explain_miss(self.store, dep.name, checked, closest) + hint,
-                                     closest=closest)
+            return error_bodies.spec_error(
+                404, "RecordingNotFound", explain_miss(self.store, dep.name, checked, closest) + hint, closest=closest
+            )
         self.quota.spend(dep.name, rec.total_tokens)
         return self._replay(rec)
 
@@ -399,10 +448,16 @@ class ReplayServer:
 
     def _replay(self, rec: Recording) -> Response:
         # Say where the answer came from, so nobody mistakes an authored answer for a model's.
-        headers = {**rec.headers, "x-replay-recording": rec.name, "x-replay-provenance": str(rec.provenance.get("source"))}
+        headers = {
+            **rec.headers,
+            "x-replay-recording": rec.name,
+            "x-replay-provenance": str(rec.provenance.get("source")),
+        }
         if rec.stream is None:
             return JSONResponse(rec.body, status_code=rec.status, headers=headers)
-        return StreamingResponse(self._events(rec), status_code=rec.status, media_type="text/event-stream", headers=headers)
+        return StreamingResponse(
+            self._events(rec), status_code=rec.status, media_type="text/event-stream", headers=headers
+        )
 
     async def _events(self, rec: Recording) -> AsyncIterator[bytes]:
         cut = self.faults.cut_stream_after

@@ -42,8 +42,12 @@ def parse_body(raw: bytes) -> dict[str, Any] | Response:
     # megabyte of text) is too long for a Llama context window anyway.
     structure = raw.count(b"[") + raw.count(b"{") + raw.count(b":") + raw.count(b",")
     if structure > MAX_JSON_NODES:
-        return error_bodies.spec_error(400, "InvalidJson", f"The request body holds more than {MAX_JSON_NODES} '[', '{{', ':' and "
-                                 "',' characters (arrays, objects, members and elements); the replay server does not parse it.")
+        return error_bodies.spec_error(
+            400,
+            "InvalidJson",
+            f"The request body holds more than {MAX_JSON_NODES} '[', '{{', ':' and "
+            "',' characters (arrays, objects, members and elements); the replay server does not parse it.",
+        )
     try:
         body = json.loads(raw, parse_constant=_reject_constant, parse_float=_finite_float)
     except (ValueError, RecursionError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors

@@ -42,12 +42,28 @@ def connection_limit(configured: int | None) -> int:
 
 
 async def _service_unavailable(scope: Any, receive: Any, send: Any) -> None:
-    body = json.dumps({"error": {"code": "ServiceUnavailable", "message": "The replay server is at its limit of open "
-                                 f"connections; retry after {RETRY_AFTER_SECONDS} s."}}).encode()
-    await send({"type": "http.response.start", "status": 503, "headers": [
-        (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-        (b"retry-after", str(RETRY_AFTER_SECONDS).encode()), (b"x-ms-error-code", b"ServiceUnavailable"),
-        (b"connection", b"close")]})
+    body = json.dumps(
+        {
+            "error": {
+                "code": "ServiceUnavailable",
+                "message": "The replay server is at its limit of open "
+                f"connections; retry after {RETRY_AFTER_SECONDS} s.",
+            }
+        }
+    ).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 503,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"retry-after", str(RETRY_AFTER_SECONDS).encode()),
+                (b"x-ms-error-code", b"ServiceUnavailable"),
+                (b"connection", b"close"),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": body, "more_body": False})
 
 
@@ -108,5 +124,8 @@ class HeadTimeoutH11Protocol(H11Protocol):
 
 def http_protocol(head_timeout: float, max_connections: int | None) -> type[HeadTimeoutH11Protocol]:
     """The protocol class for ``uvicorn.Config(http=...)`` with these bounds."""
-    return type("ReplayH11Protocol", (HeadTimeoutH11Protocol,),
-                {"head_timeout": head_timeout, "max_connections": connection_limit(max_connections)})
+    return type(
+        "ReplayH11Protocol",
+        (HeadTimeoutH11Protocol,),
+        {"head_timeout": head_timeout, "max_connections": connection_limit(max_connections)},
+    )

@@ -46,7 +46,11 @@ class Deployment:
 
     def info(self) -> dict[str, str]:
         """What ``GET /info`` answers (the page's example shape)."""
-        return {"model_name": self.model_name, "model_type": self.model_type, "model_provider_name": self.model_provider_name}
+        return {
+            "model_name": self.model_name,
+            "model_type": self.model_type,
+            "model_provider_name": self.model_provider_name,
+        }
 
     @property
     def own_endpoint(self) -> bool:
@@ -73,8 +77,9 @@ def endpoint_url(dep: Deployment, base_url: str, kind: str) -> str:
     return f"{base_url}{RESOURCE_PATHS[kind]}"
 
 
-def client_env(deployments: dict[str, Deployment], base_url: str, key: str,
-               kind: str = DEFAULT_ENDPOINT_KIND) -> dict[str, str]:
+def client_env(
+    deployments: dict[str, Deployment], base_url: str, key: str, kind: str = DEFAULT_ENDPOINT_KIND
+) -> dict[str, str]:
     """The variables that point every notebook at a replay server at ``base_url`` taking ``key``."""
     out: dict[str, str] = {}
     for dep in deployments_for(deployments, kind):

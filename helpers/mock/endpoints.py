@@ -73,8 +73,10 @@ def resource_deployment(deployments: dict[str, Deployment], kind: str, name: str
     if dep is not None and dep.kind == "foundry":
         return dep
     if name in RETIRED_MODELS:
-        note = (f" (replay server: {name} was retired on {RETIRED_ON}; deploy {RETIRED_MODELS[name]} instead. "
-                f"Deployments on this resource: {', '.join(on_resource)}.)")
+        note = (
+            f" (replay server: {name} was retired on {RETIRED_ON}; deploy {RETIRED_MODELS[name]} instead. "
+            f"Deployments on this resource: {', '.join(on_resource)}.)"
+        )
     else:
         note = f" (replay server: deployments on this resource: {', '.join(on_resource)}.)"
     return error_bodies.unknown_deployment(kind, name, note)
@@ -82,8 +84,11 @@ def resource_deployment(deployments: dict[str, Deployment], kind: str, name: str
 
 def models_list(deployments: dict[str, Deployment]) -> dict[str, Any]:
     """``GET /openai/v1/models``, in the OpenAI API's list shape, for the resource's deployments."""
-    data = [{"id": dep.name, "object": "model", "created": 0, "owned_by": dep.model_provider_name}
-            for dep in deployments.values() if dep.kind == "foundry"]
+    data = [
+        {"id": dep.name, "object": "model", "created": 0, "owned_by": dep.model_provider_name}
+        for dep in deployments.values()
+        if dep.kind == "foundry"
+    ]
     return {"object": "list", "data": data}
 
 

@@ -54,7 +54,9 @@ def too_many_images(limit: int) -> JSONResponse:
     live endpoint to confirm.
     """
     message = f"At most {limit} image(s) may be provided in one request."
-    return JSONResponse({"object": "error", "message": message, "type": "BadRequestError", "param": None, "code": 400}, status_code=400)
+    return JSONResponse(
+        {"object": "error", "message": message, "type": "BadRequestError", "param": None, "code": 400}, status_code=400
+    )
 
 
 def invalid_value(field: str, value: Any, code: str = "invalid_value", reason: str | None = None) -> JSONResponse:
@@ -89,12 +91,23 @@ def missing_model(kind: str) -> JSONResponse:
     ``/models``: the body users have seen (microsoft/AI-Red-Teaming-Playground-Labs#14). ``/openai/v1``: the OpenAI
     API's shape for a missing parameter, authored here (no observed body)."""
     if kind == "foundry-models":
-        message = ("No model specified in request. Please provide a model name in the request body or as a "
-                   "x-ms-model-mesh-model-name header.")
-        return JSONResponse({"error": {"code": "no_model_name", "message": message, "details": message}},
-                            status_code=400, headers={"x-ms-error-code": "no_model_name"})
-    body = {"error": {"message": "Missing required parameter: 'model' (the deployment's name).",
-                      "type": "invalid_request_error", "param": "model", "code": "missing_required_parameter"}}
+        message = (
+            "No model specified in request. Please provide a model name in the request body or as a "
+            "x-ms-model-mesh-model-name header."
+        )
+        return JSONResponse(
+            {"error": {"code": "no_model_name", "message": message, "details": message}},
+            status_code=400,
+            headers={"x-ms-error-code": "no_model_name"},
+        )
+    body = {
+        "error": {
+            "message": "Missing required parameter: 'model' (the deployment's name).",
+            "type": "invalid_request_error",
+            "param": "model",
+            "code": "missing_required_parameter",
+        }
+    }
     return JSONResponse(body, status_code=400)
 
 
@@ -105,15 +118,27 @@ def unknown_deployment(kind: str, name: str, note: str) -> JSONResponse:
     ``/openai/v1`` NousResearch/hermes-agent#47812 (``DeploymentNotFound``). ``note`` is the replay server's addition,
     marked as such in the message."""
     if kind == "foundry-models":
-        body = {"error": {"code": "unknown_model", "message": f"Unknown model: {name}{note}", "details": f"Unknown model: {name}"}}
+        body = {
+            "error": {
+                "code": "unknown_model",
+                "message": f"Unknown model: {name}{note}",
+                "details": f"Unknown model: {name}",
+            }
+        }
         return JSONResponse(body, status_code=404, headers={"x-ms-error-code": "unknown_model"})
-    message = ("The API deployment for this resource does not exist. If you created the deployment within the last "
-               f"5 minutes, please wait a moment and try again.{note}")
+    message = (
+        "The API deployment for this resource does not exist. If you created the deployment within the last "
+        f"5 minutes, please wait a moment and try again.{note}"
+    )
     body = {"error": {"type": "invalid_request_error", "code": "DeploymentNotFound", "message": message}}
     return JSONResponse(body, status_code=404, headers={"x-ms-error-code": "DeploymentNotFound"})
 
 
 def images_not_supported(deployment: str) -> JSONResponse:
     """400 for image content sent to a text-only model. The replay server's own wording: no observed body."""
-    return spec_error(400, "ImageInputNotSupported", f"The deployment {deployment!r} takes text only: remove the "
-                      "image_url content items, or send them to a model that takes images (Llama 4).")
+    return spec_error(
+        400,
+        "ImageInputNotSupported",
+        f"The deployment {deployment!r} takes text only: remove the "
+        "image_url content items, or send them to a model that takes images (Llama 4).",
+    )

@@ -46,15 +46,20 @@ IMAGE_NOTE = "[an image: the local stand-in model cannot see images]"
 
 def default_path() -> Path:
     """``<venv>/local-model/<file>``: this interpreter's environment, else the repository's ``.venv``."""
-    candidates = [Path(sys.prefix) / "local-model" / GGUF_NAME, Path(__file__).resolve().parents[2] / ".venv" / "local-model" / GGUF_NAME]
+    candidates = [
+        Path(sys.prefix) / "local-model" / GGUF_NAME,
+        Path(__file__).resolve().parents[2] / ".venv" / "local-model" / GGUF_NAME,
+    ]
     return next((path for path in candidates if path.is_file()), candidates[0])
 
 
 def unavailable_reason(path: Path | None = None) -> str | None:
     """Why the local model cannot run here (no runtime, no model file), or None. Loads nothing."""
     if importlib.util.find_spec("xllamacpp") is None:
-        return ("its runtime, xllamacpp, is not installed (make setup installs it; it has prebuilt wheels for Linux x86_64, "
-                "macOS and Windows x86_64)")
+        return (
+            "its runtime, xllamacpp, is not installed (make setup installs it; it has prebuilt wheels for Linux x86_64, "
+            "macOS and Windows x86_64)"
+        )
     path = path or default_path()
     if not path.is_file():
         return f"no model file at {path}: make setup fetches it (or .venv/bin/python scripts/fetch_local_model.py)"
@@ -79,7 +84,9 @@ def _text(content: Any) -> str:
     """Message content as one string: text items joined, each image replaced by a note."""
     if content is None or isinstance(content, str):
         return content or ""
-    parts = [item.get("text", "") if item.get("type") == "text" else IMAGE_NOTE for item in content if isinstance(item, dict)]
+    parts = [
+        item.get("text", "") if item.get("type") == "text" else IMAGE_NOTE for item in content if isinstance(item, dict)
+    ]
     return "\n".join(parts)
 
 
@@ -120,9 +127,18 @@ def completion(raw: dict[str, Any]) -> dict[str, Any]:
     choice = (raw.get("choices") or [{}])[0]
     message = choice.get("message") or {}
     return {
-        "id": raw.get("id", ""), "object": "chat.completion", "created": raw.get("created", 0), "model": MODEL_LABEL,
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": message.get("content") or "", "tool_calls": None},
-                     "finish_reason": choice.get("finish_reason") or "stop", "logprobs": None}],
+        "id": raw.get("id", ""),
+        "object": "chat.completion",
+        "created": raw.get("created", 0),
+        "model": MODEL_LABEL,
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": message.get("content") or "", "tool_calls": None},
+                "finish_reason": choice.get("finish_reason") or "stop",
+                "logprobs": None,
+            }
+        ],
         "usage": _usage(raw),
     }
 
@@ -133,8 +149,13 @@ def chunk(raw: dict[str, Any], usage: dict[str, int] | None = None) -> dict[str,
     delta = dict(choice.get("delta") or {})
     if "role" in delta and delta.get("content") is None:
         delta["content"] = ""
-    out = {"id": raw.get("id", ""), "object": "chat.completion.chunk", "created": raw.get("created", 0), "model": MODEL_LABEL,
-           "choices": [{"index": 0, "delta": delta, "finish_reason": choice.get("finish_reason"), "logprobs": None}]}
+    out = {
+        "id": raw.get("id", ""),
+        "object": "chat.completion.chunk",
+        "created": raw.get("created", 0),
+        "model": MODEL_LABEL,
+        "choices": [{"index": 0, "delta": delta, "finish_reason": choice.get("finish_reason"), "logprobs": None}],
+    }
     if usage is not None:
         out["usage"] = usage
     return out
@@ -201,7 +222,9 @@ class LocalModel:
     async def acomplete(self, body: dict[str, Any]) -> dict[str, Any]:
         return await asyncio.to_thread(self.complete, body)
 
-    async def open_stream(self, body: dict[str, Any], on_usage: Callable[[int], None] | None = None) -> AsyncIterator[bytes]:
+    async def open_stream(
+        self, body: dict[str, Any], on_usage: Callable[[int], None] | None = None
+    ) -> AsyncIterator[bytes]:
         """The answer's server-sent events. Generation starts now, in a thread of its own; a refusal before the first
         chunk raises ``LocalModelError`` here, so that it is answered as an HTTP error, not inside a stream."""
         loop = asyncio.get_running_loop()
@@ -235,8 +258,9 @@ class LocalModel:
             raise problem
         return self._events(first, queue, stop, on_usage)
 
-    async def _events(self, first: Any, queue: asyncio.Queue[Any], stop: threading.Event,
-                      on_usage: Callable[[int], None] | None) -> AsyncIterator[bytes]:
+    async def _events(
+        self, first: Any, queue: asyncio.Queue[Any], stop: threading.Event, on_usage: Callable[[int], None] | None
+    ) -> AsyncIterator[bytes]:
         held = None  # the chunk with finish_reason: sent with the usage that llama.cpp sends right after it
         item = first
         try:
@@ -248,8 +272,17 @@ class LocalModel:
                         usage = _usage(item)
                         if on_usage:
                             on_usage(usage["total_tokens"])
-                        yield _sse(chunk(held or {"id": item.get("id"), "created": item.get("created"),
-                                                  "choices": [{"delta": {}, "finish_reason": "stop"}]}, usage))
+                        yield _sse(
+                            chunk(
+                                held
+                                or {
+                                    "id": item.get("id"),
+                                    "created": item.get("created"),
+                                    "choices": [{"delta": {}, "finish_reason": "stop"}],
+                                },
+                                usage,
+                            )
+                        )
                         held = None
                     elif (item.get("choices") or [{}])[0].get("finish_reason"):
                         held = item

@@ -29,8 +29,11 @@ def _text(content: Any) -> str:
     if isinstance(content, str):
         return content
     if isinstance(content, list):
-        parts = [item.get("text", "") if item.get("type") == "text" else "[image]"
-                 for item in content if isinstance(item, dict)]
+        parts = [
+            item.get("text", "") if item.get("type") == "text" else "[image]"
+            for item in content
+            if isinstance(item, dict)
+        ]
         return " ".join(p for p in parts if p)
     return "" if content is None else repr(content)
 
@@ -84,6 +87,8 @@ def explain_miss(store: RecordingStore, deployment: str, body: dict[str, Any], c
     if questions:
         listed = " | ".join(_short(q) for q in questions)
         parts.append(f"Offline, only recorded requests have answers. The questions on {deployment}: {listed}.")
-    parts.append("Under make lab (python -m helpers.mock serve --local-model) a small local stand-in model answers other "
-                 "questions, labelled as such; against a live endpoint any question works (README, 'Offline or live').")
+    parts.append(
+        "Under make lab (python -m helpers.mock serve --local-model) a small local stand-in model answers other "
+        "questions, labelled as such; against a live endpoint any question works (README, 'Offline or live')."
+    )
     return " ".join(parts)

@@ -20,12 +20,11 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import logging
 import re
 import time
 from pathlib import Path
 from typing import Any, AsyncIterator
-
-import logging
 
 import httpx
 from starlette.requests import Request
@@ -55,7 +54,11 @@ def _returned_headers(upstream: httpx.Response, scrub: Scrubber) -> dict[str, st
 
 
 def _unreachable(url: str, exc: Exception, scrub: Scrubber) -> Response:
-    return error_bodies.spec_error(502, "UpstreamUnreachable", scrub.text(f"Record mode could not reach the live endpoint {url}: {type(exc).__name__}: {exc}"))
+    return error_bodies.spec_error(
+        502,
+        "UpstreamUnreachable",
+        scrub.text(f"Record mode could not reach the live endpoint {url}: {type(exc).__name__}: {exc}"),
+    )
 
 
 def _non_json(url: str, upstream: httpx.Response, text: str, scrub: Scrubber) -> Response:
@@ -63,8 +66,14 @@ def _non_json(url: str, upstream: httpx.Response, text: str, scrub: Scrubber) ->
     status = upstream.status_code if upstream.status_code >= 400 else 502
     preview = " ".join(scrub.text(text[:400])[:200].split())  # scrubbed before it is cut: no half key left over
     ctype = upstream.headers.get("content-type") or "no content type"
-    response = error_bodies.spec_error(status, "NonJsonAnswer", scrub.text(f"The live endpoint {url} answered HTTP {upstream.status_code} "
-                                 f"with {ctype}, not JSON (passed on, not recorded): {preview}"))
+    response = error_bodies.spec_error(
+        status,
+        "NonJsonAnswer",
+        scrub.text(
+            f"The live endpoint {url} answered HTTP {upstream.status_code} "
+            f"with {ctype}, not JSON (passed on, not recorded): {preview}"
+        ),
+    )
     if "retry-after" in upstream.headers:
         response.headers["retry-after"] = scrub.text(upstream.headers["retry-after"])
     return response
@@ -79,8 +88,13 @@ def recording_filename(body: dict[str, Any]) -> str:
 
 
 class Recorder:
-    def __init__(self, upstreams: dict[str, tuple[str, str]], recordings_dir: Path, store: RecordingStore,
-                 deployments: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        upstreams: dict[str, tuple[str, str]],
+        recordings_dir: Path,
+        store: RecordingStore,
+        deployments: dict[str, str] | None = None,
+    ) -> None:
         self.upstreams = upstreams
         self.deployments = deployments or {}  # managed compute: the live deployment name for each upstream
         self.recordings_dir = Path(recordings_dir)
@@ -90,10 +104,12 @@ class Recorder:
     async def aclose(self) -> None:
         await self.client.aclose()
 
-    def _upstream(self, request: Request, deployment: str, route_prefix: str | None = None) -> tuple[str, dict[str, str], Scrubber]:
+    def _upstream(
+        self, request: Request, deployment: str, route_prefix: str | None = None
+    ) -> tuple[str, dict[str, str], Scrubber]:
         # route_prefix: the part of the path that stands for the live endpoint's URL (/<deployment>, /openai/v1, /models)
         base, key = self.upstreams[deployment]
-        suffix = request.url.path[len(route_prefix or f"/{deployment}"):]
+        suffix = request.url.path[len(route_prefix or f"/{deployment}") :]
         url = base + suffix + (f"?{request.url.query}" if request.url.query else "")
         headers = {h: request.headers[h] for h in FORWARDED_HEADERS if h in request.headers}
         # The notebook names the replay server's deployment (from its environment); the live endpoint has its own
@@ -121,9 +137,13 @@ class Recorder:
             answer = json.loads(upstream.content)
         except ValueError:
             return _non_json(url, upstream, upstream.content.decode(errors="replace"), scrub)
-        return JSONResponse(scrub.json(answer), status_code=upstream.status_code, headers=_returned_headers(upstream, scrub))
+        return JSONResponse(
+            scrub.json(answer), status_code=upstream.status_code, headers=_returned_headers(upstream, scrub)
+        )
 
-    async def forward_chat(self, request: Request, dep: Any, body: dict[str, Any], route_prefix: str | None = None) -> Response:
+    async def forward_chat(
+        self, request: Request, dep: Any, body: dict[str, Any], route_prefix: str | None = None
+    ) -> Response:
         """Send ``body`` as it came; write it as replay will match it (extra parameters the header drops, dropped)."""
         url, headers, scrub = self._upstream(request, dep.name, route_prefix)
         recorded_body, _ = rules.apply_extra_parameters(body, request.headers.get("extra-parameters"))
@@ -132,30 +152,60 @@ class Recorder:
                 upstream = await self.client.post(url, headers=headers, json=body)
             except httpx.HTTPError as exc:
                 return _unreachable(url, exc, scrub)
-            return self._json_answer(url, upstream, upstream.content, self._answered(scrub, upstream), dep.name, recorded_body, request.url.path)
+            return self._json_answer(
+                url,
+                upstream,
+                upstream.content,
+                self._answered(scrub, upstream),
+                dep.name,
+                recorded_body,
+                request.url.path,
+            )
         return await self._forward_stream(url, headers, scrub, dep.name, body, recorded_body, request.url.path)
 
-    def _json_answer(self, url: str, upstream: httpx.Response, raw: bytes, scrub: Scrubber, deployment: str,
-                     recorded_body: dict[str, Any], route: str) -> Response:
+    def _json_answer(
+        self,
+        url: str,
+        upstream: httpx.Response,
+        raw: bytes,
+        scrub: Scrubber,
+        deployment: str,
+        recorded_body: dict[str, Any],
+        route: str,
+    ) -> Response:
         """A whole (not streamed) answer: passed on, and written if it is JSON and worth recording (both scrubbed)."""
         try:
             answer = scrub.json(json.loads(raw))
         except ValueError:  # JSONDecodeError and UnicodeDecodeError
-            log.warning("%s: HTTP %s from the live endpoint is not JSON; not recorded", deployment, upstream.status_code)
+            log.warning(
+                "%s: HTTP %s from the live endpoint is not JSON; not recorded", deployment, upstream.status_code
+            )
             return _non_json(url, upstream, raw.decode(errors="replace"), scrub)
         self._keep(deployment, recorded_body, {"status": upstream.status_code, "body": answer}, scrub, route)
         return JSONResponse(answer, status_code=upstream.status_code, headers=_returned_headers(upstream, scrub))
 
-    def _keep(self, deployment: str, body: dict[str, Any], response: dict[str, Any], scrub: Scrubber, route: str) -> None:
+    def _keep(
+        self, deployment: str, body: dict[str, Any], response: dict[str, Any], scrub: Scrubber, route: str
+    ) -> None:
         if worth_recording(response["status"]):
             self._write(deployment, body, response, scrub, route)
         else:
             log.warning("%s: HTTP %s from the live endpoint passed on, not recorded", deployment, response["status"])
 
-    async def _forward_stream(self, url: str, headers: dict[str, str], scrub: Scrubber, deployment: str, body: dict[str, Any],
-                              recorded_body: dict[str, Any], route: str) -> Response:
+    async def _forward_stream(
+        self,
+        url: str,
+        headers: dict[str, str],
+        scrub: Scrubber,
+        deployment: str,
+        body: dict[str, Any],
+        recorded_body: dict[str, Any],
+        route: str,
+    ) -> Response:
         try:
-            upstream = await self.client.send(self.client.build_request("POST", url, headers=headers, json=body), stream=True)
+            upstream = await self.client.send(
+                self.client.build_request("POST", url, headers=headers, json=body), stream=True
+            )
         except httpx.HTTPError as exc:
             return _unreachable(url, exc, scrub)
         scrub = self._answered(scrub, upstream)
@@ -196,7 +246,9 @@ class Recorder:
                     last = now
             except httpx.HTTPError as exc:
                 # The live stream broke off: pass the break on to the client, and record nothing.
-                log.warning("%s: the live stream broke after %d events (%s); not recorded", deployment, len(events), exc)
+                log.warning(
+                    "%s: the live stream broke after %d events (%s); not recorded", deployment, len(events), exc
+                )
                 raise StreamCut("the live endpoint's stream broke off") from None
             finally:
                 await upstream.aclose()
@@ -209,7 +261,9 @@ class Recorder:
 
         return StreamingResponse(relay(), media_type="text/event-stream", headers=_returned_headers(upstream, scrub))
 
-    def _write(self, deployment: str, body: dict[str, Any], response: dict[str, Any], scrub: Scrubber, route: str) -> Path:
+    def _write(
+        self, deployment: str, body: dict[str, Any], response: dict[str, Any], scrub: Scrubber, route: str
+    ) -> Path:
         model = None
         answer = response.get("body")
         if isinstance(answer, dict):
@@ -236,6 +290,16 @@ class Recorder:
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / recording_filename(saved["request"]["body"])
         path.write_text(text + "\n", encoding="utf-8")
-        self.store.add(Recording(path, deployment, saved["request"]["body"], response["status"], saved["response"].get("body"),
-                                 saved["response"].get("stream"), {}, saved["provenance"]))
+        self.store.add(
+            Recording(
+                path,
+                deployment,
+                saved["request"]["body"],
+                response["status"],
+                saved["response"].get("body"),
+                saved["response"].get("stream"),
+                {},
+                saved["provenance"],
+            )
+        )
         return path

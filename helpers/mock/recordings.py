@@ -151,14 +151,18 @@ def load_recording(path: Path, deployment: str) -> Recording:
         raise ValueError(f"{path}: provenance.source must be one of {PROVENANCES}")
     request, response = raw.get("request"), raw.get("response")
     if not isinstance(request, dict) or not isinstance(request.get("body"), dict) or not isinstance(response, dict):
-        raise ValueError(f"{path}: needs request.body (the request's JSON body) and response (its status and body or stream)")
+        raise ValueError(
+            f"{path}: needs request.body (the request's JSON body) and response (its status and body or stream)"
+        )
     status = response.get("status", 200)
     if isinstance(status, bool) or not isinstance(status, int) or not 200 <= status <= 599:
         raise ValueError(f"{path}: response.status must be an HTTP status from 200 to 599, not {status!r}")
     stream = response.get("stream")
     if stream is not None and not (isinstance(stream, list) and all(_is_event(event) for event in stream)):
-        raise ValueError(f"{path}: response.stream must be a list of events, each {{'data': <a JSON object or "
-                         "'[DONE]'>}, with an optional 'delay_ms' (a number >= 0)")
+        raise ValueError(
+            f"{path}: response.stream must be a list of events, each {{'data': <a JSON object or "
+            "'[DONE]'>}, with an optional 'delay_ms' (a number >= 0)"
+        )
     headers = response.get("headers") or {}
     if not isinstance(headers, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in headers.items()):
         raise ValueError(f"{path}: response.headers must map header names to strings")
@@ -284,7 +288,9 @@ class RecordingStore:
 
     def _closest_now(self, deployment: str, body: dict[str, Any], limit: int) -> list[str]:
         key = _window(match_key(body))
-        candidates = [(_window(other_key), rec) for (dep, other_key), rec in list(self._index.items()) if dep == deployment]
+        candidates = [
+            (_window(other_key), rec) for (dep, other_key), rec in list(self._index.items()) if dep == deployment
+        ]
         # quick_ratio is a cheap upper bound; compute the real ratio (most of the work) for the best few only.
         candidates.sort(key=lambda kr: difflib.SequenceMatcher(None, key, kr[0]).quick_ratio(), reverse=True)
         best = candidates[: limit * 2]

@@ -13,8 +13,19 @@ from starlette.responses import JSONResponse
 from . import error_bodies
 
 KNOWN_PARAMETERS = {
-    "messages", "frequency_penalty", "presence_penalty", "temperature", "top_p", "max_tokens",
-    "stop", "stream", "response_format", "tools", "tool_choice", "seed", "model",
+    "messages",
+    "frequency_penalty",
+    "presence_penalty",
+    "temperature",
+    "top_p",
+    "max_tokens",
+    "stop",
+    "stream",
+    "response_format",
+    "tools",
+    "tool_choice",
+    "seed",
+    "model",
 }
 # (low, high) inclusive; None means unbounded on that side.
 RANGES: dict[str, tuple[float | None, float | None]] = {
@@ -33,12 +44,21 @@ EXTRA_PARAMETER_MODES = {"error", "drop", "pass-through"}
 def check_messages(body: dict[str, Any]) -> JSONResponse | None:
     messages = body.get("messages")
     if not isinstance(messages, list) or not messages:
-        return error_bodies.invalid_value("messages", messages, reason="'messages' is required: a list of at least one message.")
+        return error_bodies.invalid_value(
+            "messages", messages, reason="'messages' is required: a list of at least one message."
+        )
     for i, message in enumerate(messages):
         if not isinstance(message, dict) or not isinstance(message.get("role"), str) or message["role"] not in ROLES:
-            return error_bodies.invalid_value(f"messages[{i}]", message, reason=f"Each message needs a role, one of {sorted(ROLES)}.")
-        if message.get("content") is None and message["role"] in ("system", "user"):  # assistant and tool turns may have none
-            return error_bodies.invalid_value(f"messages[{i}].content", None, reason=f"A {message['role']} message needs content.")
+            return error_bodies.invalid_value(
+                f"messages[{i}]", message, reason=f"Each message needs a role, one of {sorted(ROLES)}."
+            )
+        if message.get("content") is None and message["role"] in (
+            "system",
+            "user",
+        ):  # assistant and tool turns may have none
+            return error_bodies.invalid_value(
+                f"messages[{i}].content", None, reason=f"A {message['role']} message needs content."
+            )
         problem = check_content(message.get("content"), f"messages[{i}].content")
         if problem:
             return problem
@@ -56,12 +76,17 @@ def check_content(content: Any, field: str) -> JSONResponse | None:
         if kind == "text" and isinstance(item.get("text"), str):
             continue
         image = item.get("image_url") if kind == "image_url" else None
-        if isinstance(image, dict) and isinstance(image.get("url"), str) and image.get("detail") in (None, *IMAGE_DETAILS):
+        if (
+            isinstance(image, dict)
+            and isinstance(image.get("url"), str)
+            and image.get("detail") in (None, *IMAGE_DETAILS)
+        ):
             continue
         return error_bodies.invalid_value(
-            f"{field}[{j}]", item,
+            f"{field}[{j}]",
+            item,
             reason="Each content item is {'type': 'text', 'text': ...} or {'type': 'image_url', 'image_url': "
-                   f"{{'url': ..., 'detail': one of {sorted(IMAGE_DETAILS)}}}}}.",
+            f"{{'url': ..., 'detail': one of {sorted(IMAGE_DETAILS)}}}}}.",
         )
     return None
 
@@ -115,7 +140,8 @@ def check_tools(body: dict[str, Any]) -> JSONResponse | None:
     tools = body.get("tools")
     if tools is not None and (not isinstance(tools, list) or not tools or not all(_is_function_tool(t) for t in tools)):
         return error_bodies.invalid_value(
-            "tools", tools,
+            "tools",
+            tools,
             reason="'tools' must be a list of at least one {'type': 'function', 'function': {'name': ..., ...}}.",
         )
     choice = body.get("tool_choice")
@@ -124,7 +150,8 @@ def check_tools(body: dict[str, Any]) -> JSONResponse | None:
     if _is_function_tool(choice):
         return None
     return error_bodies.invalid_value(
-        "tool_choice", choice,
+        "tool_choice",
+        choice,
         reason=f"'tool_choice' must be one of {sorted(TOOL_CHOICES)} or {{'type': 'function', 'function': {{'name': ...}}}}.",
     )
 
@@ -137,7 +164,11 @@ def apply_extra_parameters(body: dict[str, Any], header: str | None) -> tuple[di
     """Enforce the ``extra-parameters`` header: error (default), drop, or pass-through."""
     mode = (header or "error").strip().lower()
     if mode not in EXTRA_PARAMETER_MODES:
-        return body, error_bodies.spec_error(400, "invalid_header", f"Header 'extra-parameters' must be one of {sorted(EXTRA_PARAMETER_MODES)}, not {header!r}.")
+        return body, error_bodies.spec_error(
+            400,
+            "invalid_header",
+            f"Header 'extra-parameters' must be one of {sorted(EXTRA_PARAMETER_MODES)}, not {header!r}.",
+        )
     extras = extra_parameter_names(body)
     if not extras or mode == "pass-through":
         return body, None
@@ -160,5 +191,4 @@ def image_count(body: dict[str, Any]) -> int:
 def check_request(body: dict[str, Any], model_name: str) -> JSONResponse | None:
     """All body checks, in the order the service reports them. The model server's image limit comes after them, and
     depends on the deployment (``endpoints.image_problem``)."""
-    return (check_messages(body) or check_ranges(body) or check_response_format(body, model_name)
-            or check_tools(body))
+    return check_messages(body) or check_ranges(body) or check_response_format(body, model_name) or check_tools(body)

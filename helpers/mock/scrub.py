@@ -41,8 +41,14 @@ def spellings(secret: str) -> set[str]:
     the secret as given, in upper case and in lower case."""
     out: set[str] = set()
     for variant in {secret, secret.upper(), secret.lower()}:
-        out |= {variant, quote(variant, safe=""), quote_plus(variant), json.dumps(variant)[1:-1],
-                json.dumps(variant, ensure_ascii=False)[1:-1], variant.replace("/", "\\/")}
+        out |= {
+            variant,
+            quote(variant, safe=""),
+            quote_plus(variant),
+            json.dumps(variant)[1:-1],
+            json.dumps(variant, ensure_ascii=False)[1:-1],
+            variant.replace("/", "\\/"),
+        }
         out |= _base64_runs(variant.encode("utf-8"))
     out.discard("")
     return out

@@ -38,10 +38,18 @@ class MockServer:
         self._socket.bind(("127.0.0.1", port))
         self._socket.listen(2048)
         self.port = self._socket.getsockname()[1]
-        config = uvicorn.Config(self.replay.app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on",
-                                http=http_protocol(self.settings.head_timeout_seconds, self.settings.max_connections))
+        config = uvicorn.Config(
+            self.replay.app,
+            host="127.0.0.1",
+            port=self.port,
+            log_level="warning",
+            lifespan="on",
+            http=http_protocol(self.settings.head_timeout_seconds, self.settings.max_connections),
+        )
         self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._socket]}, name="mock-server", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [self._socket]}, name="mock-server", daemon=True
+        )
 
     @property
     def base_url(self) -> str:

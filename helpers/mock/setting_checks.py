@@ -40,7 +40,13 @@ def share(value: Any) -> float:
 
 def duration(value: Any, zero_allowed: bool = True) -> float:
     """A finite, non-negative amount of time (or of milliseconds); ``zero_allowed=False``: positive."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0 or (value == 0 and not zero_allowed):
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not math.isfinite(value)
+        or value < 0
+        or (value == 0 and not zero_allowed)
+    ):
         raise ValueError(f"must be a finite number {'>=' if zero_allowed else '>'} 0, not {value!r}")
     return float(value)
 

@@ -21,7 +21,9 @@ def message_text(message: Any) -> str:
     """The text of one message: its string content, or the text of its text items joined; '' for anything else."""
     content = message.get("content") if isinstance(message, dict) else None
     if isinstance(content, list):
-        content = " ".join(item["text"] for item in content if isinstance(item, dict) and isinstance(item.get("text"), str))
+        content = " ".join(
+            item["text"] for item in content if isinstance(item, dict) and isinstance(item.get("text"), str)
+        )
     return content if isinstance(content, str) else ""
 
 
@@ -30,7 +32,9 @@ def last_message(body: dict[str, Any], role: str | None = None) -> Any:
     messages = body.get("messages")
     if not isinstance(messages, list):
         return None
-    return next((m for m in reversed(messages) if role is None or (isinstance(m, dict) and m.get("role") == role)), None)
+    return next(
+        (m for m in reversed(messages) if role is None or (isinstance(m, dict) and m.get("role") == role)), None
+    )
 
 
 def one_line(text: str, limit: int) -> str:
@@ -48,7 +52,9 @@ def request_summary(body: dict[str, Any]) -> str:
         if name == "messages":
             continue
         if name not in KNOWN_PARAMETERS:
-            extras.append(one_line(str(name), NAME_CHARS))  # the name only: an unknown parameter's value may be a secret
+            extras.append(
+                one_line(str(name), NAME_CHARS)
+            )  # the name only: an unknown parameter's value may be a secret
         elif isinstance(value, (bool, int, float)):
             parameters.append(f"{name}={one_line(repr(value), VALUE_CHARS)}")
         else:
