@@ -168,7 +168,8 @@ def main(argv: list[str] | None = None) -> int:
     for kernel, label in (
         (
             "jslab",
-            f"tslab {tslab_version} (`jslab`, Node.js {subprocess.run(['node', '--version'], capture_output=True, text=True).stdout.strip()})",
+            f"tslab {tslab_version} (`jslab`, Node.js "
+            f"{subprocess.run(['node', '--version'], capture_output=True, text=True).stdout.strip()})",
         ),
         ("deno", f"Deno's kernel (`deno jupyter`, {deno_version})"),
     ):
@@ -193,25 +194,27 @@ def main(argv: list[str] | None = None) -> int:
     probe_rows = []
     for j, name in enumerate(PROBES):
         cells_ = {k: last[k][n + j] for k in last}
-        show = (
-            lambda c: (
+
+        def show(c):
+            return (
                 f"error `{c['error'][:110]}`"
                 if c["error"]
-                else (f"status {c['status']}; " if c["status"] != "ok" else "")  # noqa: E731
+                else (f"status {c['status']}; " if c["status"] != "ok" else "")
                 + (f"output `{c['text'].strip()[:110]}`" if c["text"].strip() else "no output")
             )
-        )
+
         probe_rows.append([name, f"`{PROBES[name]}`", show(cells_["jslab"]), show(cells_["deno"])])
     detail = []
     for i in differ:
         a, b = last["jslab"][i - 1], last["deno"][i - 1]
         detail.append(
-            f"- code cell {i}: tslab `{(a['error'] or a['text']).strip()[:140]!s}` / Deno `{(b['error'] or b['text']).strip()[:140]!s}`"
+            f"- code cell {i}: tslab `{(a['error'] or a['text']).strip()[:140]!s}` / Deno "
+            f"`{(b['error'] or b['text']).strip()[:140]!s}`"
         )
     body = "\n".join(
         [
-            f"notebooks/06_javascript_rest.ipynb ({n} code cells) against the replay server, medians of {args.rounds} round(s), "
-            "alternating which kernel goes first:",
+            f"notebooks/06_javascript_rest.ipynb ({n} code cells) against the replay server, medians of {args.rounds} "
+            "round(s), alternating which kernel goes first:",
             "",
             table(
                 [

@@ -130,9 +130,9 @@ def main(argv: list[str] | None = None) -> int:
         ],
     ]
     body = (
-        f"SmolLM2-135M-Instruct Q4_1 through xllamacpp, {cpu_threads()} threads, up to {args.max_tokens} tokens a stream, "
-        f"temperature 0.7. Load average {fmt(load_before, 1)} before, {fmt(load_after, 1)} after (other work on the machine "
-        "slows these numbers).\n\n"
+        f"SmolLM2-135M-Instruct Q4_1 through xllamacpp, {cpu_threads()} threads, up to {args.max_tokens} tokens a "
+        f"stream, temperature 0.7. Load average {fmt(load_before, 1)} before, {fmt(load_after, 1)} after (other work "
+        "on the machine slows these numbers).\n\n"
         + table(["run", "first token (s)", "tokens/s per stream", "tokens/s in all"], rows)
         + f"\n\nCold first request, whole: {fmt(cold_total, 2)} s for {cold['tokens']} tokens.\n"
     )

@@ -197,12 +197,15 @@ def main(argv: list[str] | None = None) -> int:
                 rows,
             ),
             "",
-            f"- {args.recordings:,} recordings add {(big['idle']['VmRSS'] - base) / 1024:.1f} MiB over an empty server: {per:.1f} KiB each, "
-            f"for {runs[2][2] / args.recordings / 1024:.1f} KiB of JSON each on disk (about {per * 1024 / (runs[2][2] / args.recordings):.1f}x).",
-            f"- Answering each of them once ({big['ok']:,} of {args.recordings:,} answered 200, 10 at a time, {big['ask_seconds']:.1f} s) "
-            f"changed RSS by {(big['served']['VmRSS'] - big['idle']['VmRSS']) / 1024:+.1f} MiB.",
-            "- Synthetic recordings: 4 in 5 non-streamed, 1 in 5 streamed (one chunk per word, 70 to 250 words); every file is marked "
-            "`authored` with a note that it is synthetic. `start s`: from starting the process until it answers `GET /info`.",
+            f"- {args.recordings:,} recordings add {(big['idle']['VmRSS'] - base) / 1024:.1f} MiB over an empty "
+            f"server: {per:.1f} KiB each, for {runs[2][2] / args.recordings / 1024:.1f} KiB of JSON each on disk "
+            f"(about {per * 1024 / (runs[2][2] / args.recordings):.1f}x).",
+            f"- Answering each of them once ({big['ok']:,} of {args.recordings:,} answered 200, 10 at a time, "
+            f"{big['ask_seconds']:.1f} s) changed RSS by "
+            f"{(big['served']['VmRSS'] - big['idle']['VmRSS']) / 1024:+.1f} MiB.",
+            "- Synthetic recordings: 4 in 5 non-streamed, 1 in 5 streamed (one chunk per word, 70 to 250 words); "
+            "every file is marked `authored` with a note that it is synthetic. `start s`: from starting the process "
+            "until it answers `GET /info`.",
         ]
     )
     write_result("memory", "Replay server memory", body, info)

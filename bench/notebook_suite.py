@@ -16,9 +16,10 @@ kernel each one names: ``python3``, or ``jslab`` for the JavaScript notebook):
      imports included); waiting is the wall time during which at least one ``time.sleep``,
      ``asyncio.sleep`` (with a delay) or ``aiolimiter.AsyncLimiter.acquire`` that had to wait was in
      progress on the kernel's main thread, called by the notebook or its libraries (the kernel's own
-     pauses are left out: ipykernel's after each request, pexpect's after a ``!command``) (the union of those intervals: an upper bound, since other
-     tasks may work meanwhile; the kernel's CPU time during them is reported too). It also records
-     every attempt to resolve or connect to a non-loopback address: offline, none should happen.
+     pauses are left out: ipykernel's after each request, pexpect's after a ``!command``) (the union of those
+     intervals: an upper bound, since other tasks may work meanwhile; the kernel's CPU time during them is reported
+     too). It also records every attempt to resolve or connect to a non-loopback address: offline, none should
+     happen.
    - JavaScript (tslab): time spent in top-level ``require`` calls (``Module._load``; tslab turns
      ``import`` statements into them). No waiting or network hook: reported as not measured.
 2. Floor: for each notebook, a fresh kernel of the same kind that only imports (Python) or requires
@@ -66,7 +67,8 @@ MAX_DRILLS = 8
 
 # Installed in a Python kernel before the notebook's first cell; prints nothing, changes no behaviour.
 INSTRUMENT = r"""# bench-instrumentation
-import asyncio as _aio, builtins as _b, importlib as _il, importlib.util as _ilu, sys as _s, threading as _th, time as _t
+import asyncio as _aio, builtins as _b, importlib as _il, importlib.util as _ilu
+import sys as _s, threading as _th, time as _t
 _bench = {"depth": 0, "total": 0.0, "mods": {}, "order": {}, "net": [],
           "wait": 0.0, "wait_cpu": 0.0, "waits": 0, "pending": 0, "t0": 0.0, "c0": 0.0}
 _bench_thread = _th.get_ident()
@@ -82,8 +84,10 @@ def _bench_wait_end():
         _bench["wait"] += _bench_clock() - _bench["t0"]
         _bench["wait_cpu"] += _bench_cpu() - _bench["c0"]
 _bench_time_sleep = _t.sleep
-def _bench_ours(frame):  # the kernel's own pauses (ipykernel after each request, pexpect for a !command) are not the notebook's
-    return frame.f_globals.get("__name__", "").startswith(("ipykernel", "tornado", "zmq", "jupyter_client", "IPython", "pexpect", "ptyprocess"))
+# the kernel's own pauses (ipykernel after each request, pexpect for a !command) are not the notebook's
+def _bench_ours(frame):
+    return frame.f_globals.get("__name__", "").startswith(
+        ("ipykernel", "tornado", "zmq", "jupyter_client", "IPython", "pexpect", "ptyprocess"))
 def _bench_sleep(seconds):
     if seconds <= 0 or _th.get_ident() != _bench_thread or _bench_ours(_s._getframe(1)):
         return _bench_time_sleep(seconds)
@@ -148,7 +152,8 @@ def _bench_timed(fn, builtin):
                 fromlist = None
                 key = _bench_name(name, None, 0, args[0] if args else kwargs.get("package"))
             if key:
-                _bench["order"].setdefault(key, set()).update(x for x in (fromlist or ()) if isinstance(x, str) and x != "*")
+                _bench["order"].setdefault(key, set()).update(
+                    x for x in (fromlist or ()) if isinstance(x, str) and x != "*")
                 if spent > 0.002:
                     _bench["mods"][key] = _bench["mods"].get(key, 0.0) + spent
             _bench_patch_limiter()
@@ -203,7 +208,9 @@ JS_INSTRUMENT = r"""// bench-instrumentation
 }
 """
 JS_REPORT = """// bench-report
-console.log(JSON.stringify({ total: globalThis.__bench.total, mods: globalThis.__bench.mods, order: globalThis.__bench.order }));
+console.log(JSON.stringify({
+  total: globalThis.__bench.total, mods: globalThis.__bench.mods, order: globalThis.__bench.order,
+}));
 """
 
 
@@ -394,7 +401,8 @@ async def run_all(jobs: int, make: list[Any]) -> tuple[float, list[dict[str, Any
 def floor_run(
     jobs: int, items: list[tuple[Path, dict[str, Any]]], with_waits: bool
 ) -> tuple[float, dict[Path, dict[str, Any]]]:
-    """The floor kernels, ``jobs`` at a time, longest first (by this run's numbers: the order is not part of the floor)."""
+    """The floor kernels, ``jobs`` at a time, longest first (by this run's numbers: the order is not part of the
+    floor)."""
     cost = lambda r: r["kernel_start"] + r["imports"] + (r["wait"] if with_waits else 0.0)  # noqa: E731
     lpt = sorted(items, key=lambda pr: -cost(pr[1]))
     wall, floors = asyncio.run(
@@ -500,7 +508,10 @@ def main(argv: list[str] | None = None) -> int:
         "--rounds",
         type=int,
         default=3,
-        help="rounds of the project's nbval command and --collect-only, the median counts (default 3; the two timeline runs go once)",
+        help=(
+            "rounds of the project's nbval command and --collect-only, the median counts (default 3; the two "
+            "timeline runs go once)"
+        ),
     )
     p.add_argument(
         "--floor-rounds",
@@ -671,11 +682,12 @@ def schedule_lines(label: str, tl: dict[str, Any], jobs: int) -> list[str]:
     ends = tl.get("finished", {})
     worker_end = max((t for w, t in ends.items() if w != "controller"), default=float("nan"))
     lines += [
-        f"- Before the first notebook: {first:.1f} s (pytest, xdist workers, collection, replay servers); after the last: "
-        f"{tl['wall'] - last:.1f} s (the last worker's session ends {worker_end - last:.2f} s after its last notebook, the "
-        f"controller's {ends.get('controller', float('nan')) - last:.2f} s after; the rest is processes exiting). Notebooks: {sum(spans):.1f} s of work on {len(workers)} workers; "
-        f"handed out longest first, these spans would end {makespan(spans, jobs):.1f} s after the first one started "
-        f"(measured here: {last - first:.1f} s).",
+        f"- Before the first notebook: {first:.1f} s (pytest, xdist workers, collection, replay servers); after the "
+        f"last: {tl['wall'] - last:.1f} s (the last worker's session ends {worker_end - last:.2f} s after its last "
+        f"notebook, the controller's {ends.get('controller', float('nan')) - last:.2f} s after; the rest is processes "
+        f"exiting). Notebooks: {sum(spans):.1f} s of work on {len(workers)} workers; handed out longest first, these "
+        f"spans would end {makespan(spans, jobs):.1f} s after the first one started (measured here: "
+        f"{last - first:.1f} s).",
         "",
     ]
     return lines
@@ -714,12 +726,14 @@ def report(
     lines: list[str] = []
     floor_wall = min(floor_walls)
     show = lambda cmd: "`" + " ".join(["python", *cmd[1:]]) + "`"  # noqa: E731
-    mean = lambda label: (
-        sorted(r[0] for r in runs[label])[len(runs[label]) // 2]
-        if len(runs[label]) % 2
-        # noqa: E731
-        else (sum(sorted(r[0] for r in runs[label])[len(runs[label]) // 2 - 1 : len(runs[label]) // 2 + 1]) / 2)
-    )  # the median
+
+    def mean(label):  # the median
+        return (
+            sorted(r[0] for r in runs[label])[len(runs[label]) // 2]
+            if len(runs[label]) % 2
+            else (sum(sorted(r[0] for r in runs[label])[len(runs[label]) // 2 - 1 : len(runs[label]) // 2 + 1]) / 2)
+        )
+
     each = lambda label: " / ".join(f"{r[0]:.1f}" for r in runs[label])  # noqa: E731
     waiting = sum(r["wait"] for r in ok)
     has_wait = floor_wait_wall == floor_wait_wall  # not NaN
@@ -732,11 +746,11 @@ def report(
         ratio = mean("nbval") / floor_wall
         verdict = goal_verdict(ratio, floor_walls, floor_wait_wall)
         lines += [
-            f"Goal: the nbval run within {GOAL_RATIO}x of the floor (kernel starts plus imports, {jobs} at a time, measured in "
-            f"this run) -> **{verdict}**: {mean('nbval'):.1f} s vs {floor_wall:.1f} s = **{ratio:.2f}x**"
+            f"Goal: the nbval run within {GOAL_RATIO}x of the floor (kernel starts plus imports, {jobs} at a time, "
+            f"measured in this run) -> **{verdict}**: {mean('nbval'):.1f} s vs {floor_wall:.1f} s = **{ratio:.2f}x**"
             + (
-                f" (counting the notebooks' {waiting:.1f} s of deliberate waiting as unavoidable too: {mean('nbval'):.1f} s vs "
-                f"{floor_wait_wall:.1f} s = {mean('nbval') / floor_wait_wall:.2f}x)"
+                f" (counting the notebooks' {waiting:.1f} s of deliberate waiting as unavoidable too: "
+                f"{mean('nbval'):.1f} s vs {floor_wait_wall:.1f} s = {mean('nbval') / floor_wait_wall:.2f}x)"
                 if has_wait
                 else ""
             )
@@ -744,8 +758,8 @@ def report(
             "",
             *(
                 [
-                    f"Even with no overhead at all the suite would take as long as the floor plus the waiting ({floor_wait_wall:.1f} s = "
-                    f"{floor_wait_wall / floor_wall:.2f}x the floor): "
+                    "Even with no overhead at all the suite would take as long as the floor plus the waiting "
+                    f"({floor_wait_wall:.1f} s = {floor_wait_wall / floor_wall:.2f}x the floor): "
                     + (
                         "the goal cannot be met while the notebooks wait that long on purpose."
                         if floor_wait_wall / floor_wall > GOAL_RATIO
@@ -756,8 +770,9 @@ def report(
                 if has_wait
                 else []
             ),
-            f"Where the rest goes: the notebooks alone, with no test harness (nbclient, {jobs} at a time, breakdown below), take "
-            f"{breakdown_wall:.1f} s = {breakdown_wall / floor_wall:.2f}x the floor, so pytest, xdist, nbval and the replay servers "
+            f"Where the rest goes: the notebooks alone, with no test harness (nbclient, {jobs} at a time, breakdown "
+            f"below), take {breakdown_wall:.1f} s = {breakdown_wall / floor_wall:.2f}x the floor, so pytest, xdist, "
+            "nbval and the replay servers "
             + (
                 f"add {harness:.1f} s"
                 if harness >= 0.5
@@ -766,8 +781,8 @@ def report(
             + "; the cells' own work beyond imports and waiting is "
             f"{sum(r['rest'] for r in ok):.1f} s of kernel time ({biggest_rest}, ...).",
             "",
-            f"All {len(ok)} notebooks are in every run, on their own kernels ({', '.join(kernels)}): the floor of the JavaScript "
-            "notebook is its kernel start plus a cell that requires the same packages.",
+            f"All {len(ok)} notebooks are in every run, on their own kernels ({', '.join(kernels)}): the floor of the "
+            "JavaScript notebook is its kernel start plus a cell that requires the same packages.",
             "",
         ]
     rows = []
@@ -783,7 +798,8 @@ def report(
         if "timeline" in runs:
             rows += [
                 [
-                    "the same, with `-p pytest_timeline` (records the schedule below; the project's order: slowest first by the last benchmark)",
+                    "the same, with `-p pytest_timeline` (records the schedule below; the project's order: slowest "
+                    "first by the last benchmark)",
                     fmt(mean("timeline")),
                     f"{mean('timeline') / floor_wall:.2f}x",
                     f"{each('timeline')}; {summary_line(runs['timeline'][-1][2])}",
@@ -814,7 +830,8 @@ def report(
     if has_wait:
         rows += [
             [
-                f"floor + deliberate waiting: each notebook's kernel start + imports + a sleep as long as its waiting, {jobs} at a time, longest first",
+                "floor + deliberate waiting: each notebook's kernel start + imports + a sleep as long as its "
+                f"waiting, {jobs} at a time, longest first",
                 fmt(floor_wait_wall),
                 f"{floor_wait_wall / floor_wall:.2f}x",
                 "",
@@ -822,8 +839,8 @@ def report(
         ]
     rows += [
         [
-            f"floor: each notebook's kernel start + its imports, nothing else, {jobs} at a time, longest first (the fastest of "
-            f"{len(floor_walls)} runs)",
+            f"floor: each notebook's kernel start + its imports, nothing else, {jobs} at a time, longest first (the "
+            f"fastest of {len(floor_walls)} runs)",
             fmt(floor_wall),
             "1.00x",
             " / ".join(f"{w:.1f}" for w in floor_walls),
@@ -833,9 +850,10 @@ def report(
     lines += [table(["run", "seconds", "vs floor", "each round; result"], rows, "lrrl"), ""]
     if runs:
         lines += [
-            f"pytest runs: the project's command and `--collect-only`: the median of {rounds} round(s); the timeline runs: once. The project's pytest options (pyproject.toml) already carry the "
-            "harness fixes earlier runs of this benchmark measured (`-p no:langsmith_plugin -p no:anyio`; `-p helpers.pytest_plugin` "
-            "loaded early so that jsonschema skips `rfc3987_syntax`, a killed kernel polled every 5 ms instead of 100 ms, "
+            f"pytest runs: the project's command and `--collect-only`: the median of {rounds} round(s); the timeline "
+            "runs: once. The project's pytest options (pyproject.toml) already carry the harness fixes earlier runs "
+            "of this benchmark measured (`-p no:langsmith_plugin -p no:anyio`; `-p helpers.pytest_plugin` loaded "
+            "early so that jsonschema skips `rfc3987_syntax`, a killed kernel polled every 5 ms instead of 100 ms, "
             "and the notebooks handed out slowest first by `bench/results/notebook_seconds.json`).",
             "",
         ]
@@ -902,13 +920,14 @@ def report(
             "llrrrrrrrrr",
         ),
         "",
-        "`imports`: time inside import statements (Python) or top-level `require` calls (JavaScript) run by the notebook's cells, "
-        "including the lazy imports libraries make on first use. `deliberate waiting`: wall time with at least one `time.sleep`, "
-        "`asyncio.sleep` or waiting `AsyncLimiter.acquire` in progress on the kernel's main thread (n/m: not measured, JavaScript "
-        "kernel). `rest of cells`: the cells' time minus both, including the hook's own cell (for tslab, the first cell's "
-        "compiler warm-up). `under nbval`: from the notebook's first test starting to its last ending, in the timeline run "
-        "below (kernel start and stop included, collection not). `floor run`: a fresh kernel's start plus importing the same "
-        "modules in the same order.",
+        "`imports`: time inside import statements (Python) or top-level `require` calls (JavaScript) run by the "
+        "notebook's cells, including the lazy imports libraries make on first use. `deliberate waiting`: wall time "
+        "with at least one `time.sleep`, `asyncio.sleep` or waiting `AsyncLimiter.acquire` in progress on the "
+        "kernel's main thread (n/m: not measured, JavaScript kernel). `rest of cells`: the cells' time minus both, "
+        "including the hook's own cell (for tslab, the first cell's compiler warm-up). `under nbval`: from the "
+        "notebook's first test starting to its last ending, in the timeline run below (kernel start and stop "
+        "included, collection not). `floor run`: a fresh kernel's start plus importing the same modules in the same "
+        "order.",
         "",
     ]
     if ok and span:
@@ -917,11 +936,12 @@ def report(
         harness = first + tl["wall"] - last
         floors_sum = sum(r["floor"].get("floor", 0.0) for r in ok)
         lines += [
-            f"Budget: {GOAL_RATIO}x the floor is {GOAL_RATIO * floor_wall:.1f} s. In the timeline run the harness took {harness:.1f} s "
-            f"(before the first notebook and after the last), which leaves {GOAL_RATIO * floor_wall - harness:.1f} s per worker, "
-            f"{jobs * (GOAL_RATIO * floor_wall - harness):.1f} s of worker time for the notebooks. Under nbval they took "
-            f"{sum(span.values()):.1f} s: their floor runs add up to {floors_sum:.1f} s, the deliberate waiting to {waiting:.1f} s, "
-            f"and the rest (the cells' own work, kernel stops) to {sum(span.values()) - floors_sum - waiting:.1f} s.",
+            f"Budget: {GOAL_RATIO}x the floor is {GOAL_RATIO * floor_wall:.1f} s. In the timeline run the harness "
+            f"took {harness:.1f} s (before the first notebook and after the last), which leaves "
+            f"{GOAL_RATIO * floor_wall - harness:.1f} s per worker, {jobs * (GOAL_RATIO * floor_wall - harness):.1f} "
+            f"s of worker time for the notebooks. Under nbval they took {sum(span.values()):.1f} s: their floor runs "
+            f"add up to {floors_sum:.1f} s, the deliberate waiting to {waiting:.1f} s, and the rest (the cells' own "
+            f"work, kernel stops) to {sum(span.values()) - floors_sum - waiting:.1f} s.",
             "",
         ]
         base = floor_wait_wall if floor_wait_wall == floor_wait_wall else floor_wall
@@ -932,9 +952,12 @@ def report(
         lines += [
             "Fastest possible with these notebooks and this harness, if every cell's own work took no time: the floor"
             + (" plus the waiting" if base != floor_wall else "")
-            + f" ({base:.2f} s, kernel stops included), the cells' bare "
-            f"round trips to their kernels beyond the floor's own ({round_trips:.2f} s, shared by {jobs} workers), and the harness's "
-            f"{harness:.2f} s: {best:.2f} s = {best / floor_wall:.2f}x the floor, against the goal's {GOAL_RATIO * floor_wall:.2f} s. "
+            + (
+                f" ({base:.2f} s, kernel stops included), the cells' bare round trips to their kernels beyond the "
+                f"floor's own ({round_trips:.2f} s, shared by {jobs} workers), and the harness's {harness:.2f} s: "
+                f"{best:.2f} s = {best / floor_wall:.2f}x the floor, against the goal's {GOAL_RATIO * floor_wall:.2f} "
+                "s. "
+            )
             + ("That leaves nothing" if room <= 0 else f"That leaves {room:.2f} s")
             + " for the cells' own work, which took "
             f"{own_work:.1f} s of kernel time in this run ({own_work / jobs:.1f} s per worker): "
@@ -946,9 +969,10 @@ def report(
                 else "the goal is within reach of these cells."
             ),
             "",
-            f"The breakdown's totals add up to {sum(r['total'] for r in ok):.1f} s and the same notebooks under nbval to "
-            f"{sum(span.values()):.1f} s: the breakdown runs in one process that drives both kernels and serves the replay server, "
-            "and its hooks cost a little; read its columns as shares, and `under nbval` as the time each notebook takes.",
+            f"The breakdown's totals add up to {sum(r['total'] for r in ok):.1f} s and the same notebooks under nbval "
+            f"to {sum(span.values()):.1f} s: the breakdown runs in one process that drives both kernels and serves "
+            "the replay server, and its hooks cost a little; read its columns as shares, and `under nbval` as the "
+            "time each notebook takes.",
             "",
         ]
     if ok:
@@ -957,8 +981,9 @@ def report(
             lines += [
                 "Deliberate waiting: "
                 + "; ".join(
-                    f"{r['notebook']}: {r['wait']:.2f} s in {r['waits']} waits, the kernel using {r['wait_cpu']:.2f} s of CPU meanwhile "
-                    f"({r['wait_cpu'] / r['wait']:.0%} of a core: other tasks of the notebook working during the waits)"
+                    f"{r['notebook']}: {r['wait']:.2f} s in {r['waits']} waits, the kernel using {r['wait_cpu']:.2f} "
+                    f"s of CPU meanwhile ({r['wait_cpu'] / r['wait']:.0%} of a core: other tasks of the notebook "
+                    "working during the waits)"
                     for r in w
                 )
                 + ".",
@@ -970,15 +995,19 @@ def report(
         cells = sum(r["cells"] for r in ok)
         lines += [
             f"- Order: handed to {jobs} workers in file order, the per-notebook totals above finish after "
-            f"{makespan(totals, jobs):.1f} s; longest first, after {makespan(sorted(totals, reverse=True), jobs):.1f} s.",
+            f"{makespan(totals, jobs):.1f} s; longest first, after {makespan(sorted(totals, reverse=True), jobs):.1f} "
+            "s.",
             (
                 f"- Cells: an empty cell costs {empty[len(empty) // 2] * 1000:.1f} ms in a Python kernel"
                 if empty
                 else "- Cells:"
             )
             + (f", {js_empty[0] * 1000:.1f} ms in the JavaScript kernel" if js_empty else "")
-            + f" (round trip to the kernel); {cells} cells make about {cells * (empty[len(empty) // 2] if empty else 0):.1f} s of the "
-            f"{sum(r['rest'] for r in ok):.1f} s in `rest of cells`.",
+            + (
+                f" (round trip to the kernel); {cells} cells make about "
+                f"{cells * (empty[len(empty) // 2] if empty else 0):.1f} s of the {sum(r['rest'] for r in ok):.1f} s "
+                "in `rest of cells`."
+            ),
             "",
         ]
     for label in ("timeline", XDIST_ORDER):
@@ -1037,8 +1066,9 @@ def report(
             for m, (total, parts) in drill.items()
         ]
         lines += [
-            "The same imports in a fresh interpreter (`python -X importtime`; `(harness)`: what every pytest process imports, "
-            "with `rfc3987_syntax` blocked as the project does), seconds, with the modules whose own code takes longest:",
+            "The same imports in a fresh interpreter (`python -X importtime`; `(harness)`: what every pytest process "
+            "imports, with `rfc3987_syntax` blocked as the project does), seconds, with the modules whose own code "
+            "takes longest:",
             "",
             table(["import", "seconds", "slowest modules (own time)"], rows, "lrl"),
             "",

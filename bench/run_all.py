@@ -55,7 +55,8 @@ def main(argv: list[str] | None = None) -> int:
         "",
         *machine_lines(info),
         "",
-        f"Command: `python bench/run_all.py{' --quick' if args.quick else ''}{' --only ' + ' '.join(args.only) if args.only else ''}`"
+        "Command: `python "
+        f"bench/run_all.py{' --quick' if args.quick else ''}{' --only ' + ' '.join(args.only) if args.only else ''}`"
         + ("" if args.quick or args.only else " (`make bench`)")
         + ".",
         "",

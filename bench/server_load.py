@@ -157,7 +157,8 @@ def ensure_prism(install: bool) -> Path | None:
 
 
 def prism_document(basic: bytes) -> dict[str, Any]:
-    """A minimal OpenAPI 3.0 document for the benchmark's request: Prism checks the body and the key, answers the example."""
+    """A minimal OpenAPI 3.0 document for the benchmark's request: Prism checks the body and the key, answers the
+    example."""
     message = {
         "type": "object",
         "required": ["role", "content"],
@@ -450,7 +451,8 @@ def main(argv: list[str] | None = None) -> int:
                     .splitlines()
                 )
                 notes.append(
-                    f"competitor: Mockoon CLI ({version[0] if version else MOCKOON_VERSION}), Node.js {subprocess.run(['node', '--version'], capture_output=True, text=True).stdout.strip()}"
+                    f"competitor: Mockoon CLI ({version[0] if version else MOCKOON_VERSION}), Node.js "
+                    f"{subprocess.run(['node', '--version'], capture_output=True, text=True).stdout.strip()}"
                 )
             else:
                 notes.append("competitor: skipped (Mockoon not installed and npm not available, or --no-competitor)")
@@ -477,12 +479,13 @@ def main(argv: list[str] | None = None) -> int:
                 )
                 version = subprocess.run([str(prism), "--version"], capture_output=True, text=True).stdout.strip()
                 notes.append(
-                    f"competitor: Prism (@stoplight/prism-cli {version or PRISM_VERSION}, `prism mock`, logging silent, CORS off) on a "
-                    "minimal OpenAPI 3.0 document written by this script (no registry package ships the chat completions API "
-                    "as an OpenAPI file for this path): POST /<deployment>/chat/completions, the body's schema, a bearer key, "
-                    "the recorded answer as the example. Prism validates every request against it (a body without `messages` "
-                    "is refused with 422, a request without a key with 401; any bearer key passes: OpenAPI declares the scheme, "
-                    "not the value) and answers with the example"
+                    f"competitor: Prism (@stoplight/prism-cli {version or PRISM_VERSION}, `prism mock`, logging "
+                    "silent, CORS off) on a minimal OpenAPI 3.0 document written by this script (no registry package "
+                    "ships the chat completions API as an OpenAPI file for this path): POST "
+                    "/<deployment>/chat/completions, the body's schema, a bearer key, the recorded answer as the "
+                    "example. Prism validates every request against it (a body without `messages` is refused with "
+                    "422, a request without a key with 401; any bearer key passes: OpenAPI declares the scheme, not "
+                    "the value) and answers with the example"
                 )
             else:
                 notes.append("competitor: Prism skipped (not installed and npm not available, or --no-competitor)")
@@ -515,8 +518,9 @@ def main(argv: list[str] | None = None) -> int:
                             res = load(srv.port, srv.pid, mode, clients, n)
                             results.setdefault((mode, clients, name), []).append(res)
                             print(
-                                f"{mode:12} c={clients:<3} round {r + 1} {name:13} {res['rps']:8.0f} req/s  p50 {res['p50_ms']:6.2f} ms  p99 {res['p99_ms']:6.2f} ms  "
-                                f"server CPU {res['server_cpu']:.0%}  loadgen CPU {res['loadgen_cpu']:.0%}",
+                                f"{mode:12} c={clients:<3} round {r + 1} {name:13} {res['rps']:8.0f} req/s  p50 "
+                                f"{res['p50_ms']:6.2f} ms  p99 {res['p99_ms']:6.2f} ms  server CPU "
+                                f"{res['server_cpu']:.0%}  loadgen CPU {res['loadgen_cpu']:.0%}",
                                 flush=True,
                             )
             # The load generator's ceiling: the null server, 10 and 100 clients.
@@ -526,7 +530,8 @@ def main(argv: list[str] | None = None) -> int:
                 res = load(srv.port, srv.pid, "non-streamed", clients, max(2000, int(20000 * scale)))
                 ceiling[clients] = res
                 print(
-                    f"null server  c={clients:<3} {res['rps']:8.0f} req/s  p99 {res['p99_ms']:.2f} ms  loadgen CPU {res['loadgen_cpu']:.0%}",
+                    f"null server  c={clients:<3} {res['rps']:8.0f} req/s  p99 {res['p99_ms']:.2f} ms  loadgen CPU "
+                    f"{res['loadgen_cpu']:.0%}",
                     flush=True,
                 )
             wrk = {name: wrk_check(servers[name].port, 10) for name in contenders}
@@ -560,8 +565,10 @@ def main(argv: list[str] | None = None) -> int:
                         srv.port, srv.pid, "non-streamed", clients, max(200, int(1000 * scale)), expect='{"ok":true}'
                     )
                     notes.append(
-                        f'Mockoon with one rule-less route answering `{{"ok":true}}`, {clients} client(s): {res["rps"]:,.0f} req/s, '
-                        f"p50 {res['p50_ms']:.2f} ms: its numbers above come from its fixed cost per request, not from the rules or the body size"
+                        f'Mockoon with one rule-less route answering `{{"ok":true}}`, {clients} client(s): '
+                        f"{res['rps']:,.0f} req/s, "
+                        f"p50 {res['p50_ms']:.2f} ms: its numbers above come from its fixed cost per request, not "
+                        "from the rules or the body size"
                     )
                     print(
                         f"Mockoon trivial c={clients:<3} {res['rps']:8.0f} req/s  p50 {res['p50_ms']:.2f} ms",
@@ -617,37 +624,41 @@ def report(results, contenders, clients_list, ceiling, wrk, notes, scale, rounds
         ratio = median([a["rps"] / b for a, b in zip(ours10, rounds10)])
         ok = ratio >= GOAL["peer_ratio"] and p99_10 < GOAL["p99_ms"]
         lines += [
-            f"Goal against the peers (non-streamed, 10 clients): at least {GOAL['peer_ratio']:g}x the best peer's req/s with p99 < "
-            f"{GOAL['p99_ms']:.0f} ms -> **{'met' if ok else 'MISSED'}**: {ratio:.2f}x the best peer ({best}: "
-            f"{med(results[('non-streamed', 10, best)], 'rps'):,.0f} req/s, p99 {med(results[('non-streamed', 10, best)], 'p99_ms'):.2f} ms), "
-            f"p99 {p99_10:.2f} ms.",
+            f"Goal against the peers (non-streamed, 10 clients): at least {GOAL['peer_ratio']:g}x the best peer's "
+            f"req/s with p99 < {GOAL['p99_ms']:.0f} ms -> **{'met' if ok else 'MISSED'}**: {ratio:.2f}x the best peer "
+            f"({best}: {med(results[('non-streamed', 10, best)], 'rps'):,.0f} req/s, p99 "
+            f"{med(results[('non-streamed', 10, best)], 'p99_ms'):.2f} ms), p99 {p99_10:.2f} ms.",
             "",
         ]
     lines += [
         table(headers, rows),
         "",
         f"Medians of {rounds} round(s); each run sends a fixed number of requests after a warm-up "
-        f"({', '.join(f'{m} {c} clients: {int(n * scale) or 100}' for (m, c), n in COUNTS.items() if c in clients_list)}). "
-        "Latency is per request, from writing it to the end of the answer (for streams: the whole stream, "
-        "59 events, 13.5 kB, sent as fast as possible: no --replay-timing). Server CPU is the share of one core "
-        "the server process used during the run (about 100% means the server itself is the limit).",
+        "("
+        + ", ".join(f"{m} {c} clients: {int(n * scale) or 100}" for (m, c), n in COUNTS.items() if c in clients_list)
+        + "). "
+        "Latency is per request, from writing it to the end of the answer (for streams: the whole stream, 59 events, "
+        "13.5 kB, sent as fast as possible: no --replay-timing). Server CPU is the share of one core the server "
+        "process used during the run (about 100% means the server itself is the limit).",
         "",
     ]
     lines += [f"- {n}" for n in notes]
     lines.append(
         "- Mockoon answers each request with the whole recorded body in one piece (it has no chunk-by-chunk HTTP "
-        "streaming); the replay server writes the stream event by event with chunked transfer encoding, as the service does."
+        "streaming); the replay server writes the stream event by event with chunked transfer encoding, as the "
+        "service does."
     )
     for clients, res in ceiling.items():
         lines.append(
             f"- load generator ceiling ({clients} clients, against bench/null_server.py answering the same bytes): "
-            f"{res['rps']:,.0f} req/s, p99 {res['p99_ms']:.2f} ms, the generator using {res['loadgen_cpu']:.0%} of a core."
+            f"{res['rps']:,.0f} req/s, p99 {res['p99_ms']:.2f} ms, the generator using {res['loadgen_cpu']:.0%} of a "
+            "core."
         )
     for name, w in wrk.items():
         if w:
             lines.append(
-                f"- cross-check with wrk (C, 1 thread, 10 connections, 3 s, non-streamed) on {name}: {w['rps']:,.0f} req/s, "
-                f"p50 {w['p50_ms']:.2f} ms, p99 {w['p99_ms']:.2f} ms"
+                f"- cross-check with wrk (C, 1 thread, 10 connections, 3 s, non-streamed) on {name}: {w['rps']:,.0f} "
+                f"req/s, p50 {w['p50_ms']:.2f} ms, p99 {w['p99_ms']:.2f} ms"
                 + (f", {w['non_2xx']} non-2xx answers" if w["non_2xx"] else "")
                 + "."
             )

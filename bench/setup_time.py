@@ -118,9 +118,10 @@ def main(argv: list[str] | None = None) -> int:
     ratio = median([a for a, _ in results["pip"]]) / median([a for a, _ in results["uv"]])
     body = "\n".join(
         [
-            f"`make setup` from an empty .venv, warm caches, in a clone of {head} at {clone}: the Python packages with uv take "
-            f"**{fmt(median([a for a, _ in results['uv']]))} s** against **{fmt(median([a for a, _ in results['pip']]))} s** with pip "
-            f"({ratio:.1f}x faster); the whole `make setup` {fmt(median([a + b for a, b in results['uv']]))} s against "
+            f"`make setup` from an empty .venv, warm caches, in a clone of {head} at {clone}: the Python packages "
+            f"with uv take **{fmt(median([a for a, _ in results['uv']]))} s** against "
+            f"**{fmt(median([a for a, _ in results['pip']]))} s** with pip ({ratio:.1f}x faster); the whole `make "
+            f"setup` {fmt(median([a + b for a, b in results['uv']]))} s against "
             f"{fmt(median([a + b for a, b in results['pip']]))} s.",
             "",
             table(
@@ -129,18 +130,22 @@ def main(argv: list[str] | None = None) -> int:
                 "lrrrl",
             ),
             "",
-            f"Medians of {args.rounds} round(s), alternating which installer goes first, after one untimed `make setup` with each "
+            f"Medians of {args.rounds} round(s), alternating which installer goes first, after one untimed `make "
+            "setup` with each "
             + ("in an earlier run (`--no-warm`)" if args.no_warm else "")
-            + " (caches warm: pip's wheel cache, uv's cache, npm's cache). `Python packages`: `make .venv/.installed` (a new venv, "
-            "pip 26.3 and requirements.txt with constraints.txt). `rest of make setup`: the kernel config, `npm ci` and the "
-            "JavaScript kernelspec, the same commands for both.",
+            + (
+                " (caches warm: pip's wheel cache, uv's cache, npm's cache). `Python packages`: `make "
+                ".venv/.installed` (a new venv, pip 26.3 and requirements.txt with constraints.txt). `rest of make "
+                "setup`: the kernel config, `npm ci` and the JavaScript kernelspec, the same commands for both."
+            ),
             "",
             "- uv gets the package sources pip is configured with on this machine: "
             + (", ".join(f"`{k}={v}`" for k, v in pip_sources().items()) or "none (PyPI only)")
             + ".",
-            "- The Makefile uses uv when it is on PATH (`UV ?= $(shell command -v uv)`), and pip otherwise; `make setup UV=` forces pip. "
-            "uv runs with `--compile-bytecode`: pip writes the .pyc files while it installs, and without them every kernel start "
-            "would compile the modules it imports again (where PYTHONDONTWRITEBYTECODE is set, every time).",
+            "- The Makefile uses uv when it is on PATH (`UV ?= $(shell command -v uv)`), and pip otherwise; `make "
+            "setup UV=` forces pip. uv runs with `--compile-bytecode`: pip writes the .pyc files while it installs, "
+            "and without them every kernel start would compile the modules it imports again (where "
+            "PYTHONDONTWRITEBYTECODE is set, every time).",
         ]
     )
     write_result("setup_time", "Setup time: make setup with pip and with uv", body, info)

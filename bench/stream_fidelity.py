@@ -215,22 +215,25 @@ def report(
         )
         st = s["stats"]
         notes.append(
-            f"- {label}: gap error (measured - recorded) mean {st['bias']:+.2f} ms, median |error| {st['p50_abs']:.2f} ms, "
-            f"p95 {st['p95_abs']:.2f} ms, max {st['max_abs']:.2f} ms; {st['within']:.0%} of the gaps of 5 ms or more are within 10%."
+            f"- {label}: gap error (measured - recorded) mean {st['bias']:+.2f} ms, median |error| "
+            f"{st['p50_abs']:.2f} ms, p95 {st['p95_abs']:.2f} ms, max {st['max_abs']:.2f} ms; {st['within']:.0%} of "
+            "the gaps of 5 ms or more are within 10%."
         )
     notes.append(
-        f"- The first stream after the server started answering (cold, not in the table): first token after {cold['first_token']:.1f} ms "
-        f"({cold['first_token'] / expected['first_token'] - 1:+.1%}), whole stream {cold['total']:.1f} ms "
-        f"({cold['total'] / expected['total'] - 1:+.1%})."
+        "- The first stream after the server started answering (cold, not in the table): first token after "
+        f"{cold['first_token']:.1f} ms ({cold['first_token'] / expected['first_token'] - 1:+.1%}), whole stream "
+        f"{cold['total']:.1f} ms ({cold['total'] / expected['total'] - 1:+.1%})."
     )
     done_gaps = [r["gaps"][-1] for r in sequential + together]
     notes.append(
-        f"- The last gap (before `[DONE]`, recorded {expected_gaps[-1]:g} ms): median {median(done_gaps):.2f} ms measured."
+        f"- The last gap (before `[DONE]`, recorded {expected_gaps[-1]:g} ms): median {median(done_gaps):.2f} ms "
+        "measured."
     )
     verdict = "met" if all_ok else "MISSED"
     return "\n".join(
         [
-            f"Goal: time to first token, gaps and stream duration within 10% of the recording -> **{verdict}** ({'; '.join(headline)}).",
+            f"Goal: time to first token, gaps and stream duration within 10% of the recording -> **{verdict}** "
+            f"({'; '.join(headline)}).",
             "",
             f"Recording: `{RECORDING.relative_to(RECORDING.parents[3])}`: {len(delays)} events, delays "
             f"{', '.join(f'{d:g}' for d in sorted(set(delays)))} ms, {sum(delays):g} ms in all.",
@@ -238,8 +241,9 @@ def report(
             table(["streams", "measure", "recorded ms", "measured ms (median)", "worst ms", "error"], rows, "llrrrr"),
             "",
             *notes,
-            "- Gaps are measured between the arrivals of consecutive events at the client; the 10% check counts gaps whose "
-            "recorded delay is 5 ms or more (the final `[DONE]` follows after 1 ms, where scheduler jitter alone is over 10%).",
+            "- Gaps are measured between the arrivals of consecutive events at the client; the 10% check counts gaps "
+            "whose recorded delay is 5 ms or more (the final `[DONE]` follows after 1 ms, where scheduler jitter "
+            "alone is over 10%).",
         ]
     )
 

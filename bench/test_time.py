@@ -95,16 +95,17 @@ def main(argv: list[str] | None = None) -> int:
         "",
         table(["run", "seconds", "each round", "result"], rows, "lrll"),
         "",
-        f"Medians of {args.rounds} round(s), run one after the other (load average at the end: "
-        f"{load_after[0]:.2f} / {load_after[1]:.2f} / {load_after[2]:.2f}). The whole command runs both parts on the same two "
-        "workers, so it takes less than their sum: each part alone leaves a worker idle at its end.",
+        f"Medians of {args.rounds} round(s), run one after the other (load average at the end: {load_after[0]:.2f} / "
+        f"{load_after[1]:.2f} / {load_after[2]:.2f}). The whole command runs both parts on the same two workers, so "
+        "it takes less than their sum: each part alone leaves a worker idle at its end.",
         "",
     ]
     found = durations(outs["tests/ alone"])
     rows = [[fmt(sec, 2), phase, f"`{test[:150]}`"] for sec, phase, test in found[:DURATIONS] if sec >= 0.5]
     if rows:
         body += [
-            f"The slowest tests in tests/ (pytest `--durations`, the {DURATIONS} slowest of 0.5 s or more; each on one of the two workers):",
+            f"The slowest tests in tests/ (pytest `--durations`, the {DURATIONS} slowest of 0.5 s or more; each on "
+            "one of the two workers):",
             "",
             table(["seconds", "phase", "test"], rows, "rll"),
             "",
@@ -114,15 +115,20 @@ def main(argv: list[str] | None = None) -> int:
         body += [
             "Seconds per test file (setup, call and teardown of its tests, summed): "
             + ", ".join(f"`{Path(name).name}` {sec:.1f}" for name, sec in list(files.items())[:10])
-            + ". "
-            "`helpers.pytest_plugin` hands the files out slowest first by `bench/results/test_seconds.json`, which this run wrote.",
+            + (
+                ". `helpers.pytest_plugin` hands the files out slowest first by `bench/results/test_seconds.json`, "
+                "which this run wrote."
+            ),
             "",
         ]
         TEST_SECONDS.write_text(
             json.dumps(
                 {
-                    "about": "Seconds each test file took in the last run of bench/test_time.py (tests/ alone, 2 workers; setup, call and "
-                    "teardown summed). helpers.pytest_plugin hands the slowest files to the pytest-xdist workers first.",
+                    "about": (
+                        "Seconds each test file took in the last run of bench/test_time.py (tests/ alone, 2 workers; "
+                        "setup, call and teardown summed). helpers.pytest_plugin hands the slowest files to the "
+                        "pytest-xdist workers first."
+                    ),
                     "seconds": {Path(name).as_posix(): round(sec, 2) for name, sec in files.items()},
                 },
                 indent=2,

@@ -79,7 +79,8 @@ def sdk_credential(settings: Settings, use_async: bool = False) -> Any:
     return entra_credential(settings, use_async)
 
 
-@functools.cache  # one credential per deployment: DefaultAzureCredential then asks Entra ID (or runs `az`) only when the token runs out
+# one credential per deployment: DefaultAzureCredential then asks Entra ID (or runs `az`) only when the token runs out
+@functools.cache
 def bearer_token_provider(settings: Settings) -> Callable[[], str]:
     """A function returning the current secret for ``Authorization: Bearer``: the key, or a valid Entra ID token
     (``get_bearer_token_provider`` keeps the token and renews it shortly before it expires)."""

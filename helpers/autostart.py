@@ -13,8 +13,9 @@ raises ``ConfigError`` naming it instead. Under pytest the harness sets everythi
 start there. ``COOKBOOK_AUTOSTART=0`` turns it off.
 
 IPython kernels of an environment set up by ``make setup`` also load it as an extension at kernel start
-(``etc/ipython/ipython_kernel_config.py``, which ``make`` copies into ``.venv/etc/ipython/``), so that a notebook's first cell can read
-``os.environ["AZURE_INFERENCE_ENDPOINT"]`` without importing ``helpers``; the line is printed with the first cell.
+(``etc/ipython/ipython_kernel_config.py``, which ``make`` copies into ``.venv/etc/ipython/``), so that a notebook's
+first cell can read ``os.environ["AZURE_INFERENCE_ENDPOINT"]`` without importing ``helpers``; the line is printed
+with the first cell.
 """
 
 from __future__ import annotations

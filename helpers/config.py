@@ -9,7 +9,8 @@ such as ``AZURE_INFERENCE_VISION``):
 - ``PREFIX_CREDENTIAL``  the key; not needed with Entra ID
 - ``PREFIX_AUTH``        ``key`` (default) or ``entra`` (Microsoft Entra ID: Foundry resources and managed compute)
 - ``PREFIX_DEPLOYMENT``  managed compute only: the deployment to route to (``azureml-model-deployment``)
-- ``PREFIX_ENDPOINT_KIND`` only when the URL does not tell: ``openai-v1``, ``foundry-models``, ``serverless``, ``managed``
+- ``PREFIX_ENDPOINT_KIND`` only when the URL does not tell: ``openai-v1``, ``foundry-models``, ``serverless``,
+  ``managed``
 
 A ``.env`` file in the working folder or a parent is read first; variables already set win.
 Any problem raises one ``ConfigError`` that names the variable, shows an example value and says
@@ -32,9 +33,15 @@ DEFAULT_MODEL = "Meta-Llama-3.1-405B-Instruct"  # serverless endpoints (the page
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 # The endpoint kinds, told apart by the URL's form (README, "Which endpoint do I have?").
 ENDPOINT_FORMS = {
-    "openai-v1": "https://<resource>.openai.azure.com/openai/v1 (a Foundry resource's OpenAI v1 endpoint: today's path)",
-    "foundry-models": "https://<resource>.services.ai.azure.com/models (Azure AI model inference endpoint: retired 2026-08-26)",
-    "serverless": "https://<name>.<region>.models.ai.azure.com (the page's serverless endpoints: models retired 2026-06-13)",
+    "openai-v1": (
+        "https://<resource>.openai.azure.com/openai/v1 (a Foundry resource's OpenAI v1 endpoint: today's path)"
+    ),
+    "foundry-models": (
+        "https://<resource>.services.ai.azure.com/models (Azure AI model inference endpoint: retired 2026-08-26)"
+    ),
+    "serverless": (
+        "https://<name>.<region>.models.ai.azure.com (the page's serverless endpoints: models retired 2026-06-13)"
+    ),
     "managed": "https://<endpoint>.<region>.inference.ml.azure.com (managed compute)",
 }
 ENDPOINT_KINDS = tuple(ENDPOINT_FORMS)
@@ -58,8 +65,8 @@ def offline_hint(prefix: str = "AZURE_INFERENCE") -> str:
     return (
         "To run offline instead, leave AZURE_INFERENCE_ENDPOINT unset, in your shell and in .env (delete the line or "
         "comment it out): then 'make lab' and 'make run' start the replay server for you. Or run 'make serve' (the "
-        "replay server on port 8000) and put what '.venv/bin/python -m helpers.mock env' prints in .env: every deployment's "
-        f"variables, {prefix}_ENDPOINT among them, with the public demo key {DEMO_KEY}."
+        "replay server on port 8000) and put what '.venv/bin/python -m helpers.mock env' prints in .env: every "
+        f"deployment's variables, {prefix}_ENDPOINT among them, with the public demo key {DEMO_KEY}."
     )
 
 

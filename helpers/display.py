@@ -62,7 +62,8 @@ def show_usage(obj: Any) -> Usage | None:
         return None
     note = " (the local stand-in model's tokens, not Llama's)" if is_local_stand_in(obj) else ""
     print(
-        f"Usage: {usage.prompt_tokens} prompt + {usage.completion_tokens} completion = {usage.total_tokens} tokens{note}"
+        f"Usage: {usage.prompt_tokens} prompt + {usage.completion_tokens} completion = {usage.total_tokens} "
+        f"tokens{note}"
     )
     return usage
 

@@ -17,17 +17,51 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 ADVICE = {
-    "content_filter": "Azure AI Content Safety flagged the prompt. Rephrase it; the request was not sent to the model and cannot succeed as is.",
-    "parameter_not_supported": "This model does not support that value. For JSON, ask for it in the prompt and validate the reply.",
-    "invalid_value": "A parameter is out of range or of the wrong type. Check the documented ranges (temperature and top_p in [0, 1], penalties in [-2, 2]).",
-    "extra_parameters": "A parameter outside the API's list was sent without the header. Add 'extra-parameters: pass-through' (or 'drop' to have it ignored).",
-    "unauthorized": "The key or token was refused. A key: check the *_CREDENTIAL variable is this resource's or endpoint's key. Microsoft Entra ID: check you are signed in and the token's scope is this endpoint's (https://ai.azure.com/.default on a Foundry resource's v1 endpoint, https://ml.azure.com/.default on managed compute).",
-    "rate_limited": "Over the deployment's quota of requests or tokens per minute (the portal shows it). Wait and retry with backoff, honouring Retry-After when sent.",
-    "server_error": "The service failed or is unavailable. A 500 or 503 is worth retrying with backoff (helpers.with_retries); after a 502 or 504 the request may have been processed, so retry only what is safe to repeat.",
-    "no_answer": "The request got no HTTP answer. Check the *_ENDPOINT variable and the network; offline, check that the replay server runs (make lab, make serve).",
-    "too_many_images": "This model takes one image per request. Send one request per image, or combine the pictures into one image first.",
-    "no_recording": "Offline, answers come from data/recordings. Send one of the recorded requests (the closest are named above) or record this one against a live endpoint (README, 'Recording').",
-    "not_found": "Wrong URL or deployment. The *_ENDPOINT variable should be the endpoint's base URL; on managed compute, the azureml-model-deployment header (*_DEPLOYMENT) must name one of the endpoint's deployments.",
+    "content_filter": (
+        "Azure AI Content Safety flagged the prompt. Rephrase it; the request was not sent to the model and cannot "
+        "succeed as is."
+    ),
+    "parameter_not_supported": (
+        "This model does not support that value. For JSON, ask for it in the prompt and validate the reply."
+    ),
+    "invalid_value": (
+        "A parameter is out of range or of the wrong type. Check the documented ranges (temperature and top_p in "
+        "[0, 1], penalties in [-2, 2])."
+    ),
+    "extra_parameters": (
+        "A parameter outside the API's list was sent without the header. Add 'extra-parameters: pass-through' (or "
+        "'drop' to have it ignored)."
+    ),
+    "unauthorized": (
+        "The key or token was refused. A key: check the *_CREDENTIAL variable is this resource's or endpoint's key. "
+        "Microsoft Entra ID: check you are signed in and the token's scope is this endpoint's "
+        "(https://ai.azure.com/.default on a Foundry resource's v1 endpoint, https://ml.azure.com/.default on "
+        "managed compute)."
+    ),
+    "rate_limited": (
+        "Over the deployment's quota of requests or tokens per minute (the portal shows it). Wait and retry with "
+        "backoff, honouring Retry-After when sent."
+    ),
+    "server_error": (
+        "The service failed or is unavailable. A 500 or 503 is worth retrying with backoff (helpers.with_retries); "
+        "after a 502 or 504 the request may have been processed, so retry only what is safe to repeat."
+    ),
+    "no_answer": (
+        "The request got no HTTP answer. Check the *_ENDPOINT variable and the network; offline, check that the "
+        "replay server runs (make lab, make serve)."
+    ),
+    "too_many_images": (
+        "This model takes one image per request. Send one request per image, or combine the pictures into one image "
+        "first."
+    ),
+    "no_recording": (
+        "Offline, answers come from data/recordings. Send one of the recorded requests (the closest are named above) "
+        "or record this one against a live endpoint (README, 'Recording')."
+    ),
+    "not_found": (
+        "Wrong URL or deployment. The *_ENDPOINT variable should be the endpoint's base URL; on managed compute, the "
+        "azureml-model-deployment header (*_DEPLOYMENT) must name one of the endpoint's deployments."
+    ),
 }
 
 
@@ -160,7 +194,8 @@ def explain_error(exc: BaseException) -> ServiceError:
         f"HTTP {err.status}" if err.status is not None else "An error inside the answer"
     )  # e.g. an error event in a stream
     print(
-        f"{status} ({err.kind}{', code ' + err.code if err.code and err.code != err.kind else ''}) from {type(exc).__name__}"
+        f"{status} ({err.kind}{', code ' + err.code if err.code and err.code != err.kind else ''}) from "
+        f"{type(exc).__name__}"
     )
     print(f"  service says: {err.message if len(err.message) <= 500 else err.message[:500] + ' ...'}")
     if err.kind in ADVICE:

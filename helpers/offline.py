@@ -22,7 +22,8 @@ OFFLINE_ENV = {
 
 def no_proxy_for_loopback(environ: Mapping[str, str] = os.environ) -> dict[str, str]:
     """NO_PROXY and no_proxy with the loopback hosts added to what is already there. With HTTP_PROXY set (venue and
-    corporate networks), requests, httpx, curl and the SDKs would otherwise send the replay server's traffic to the proxy."""
+    corporate networks), requests, httpx, curl and the SDKs would otherwise send the replay server's traffic to the
+    proxy."""
     hosts: list[str] = []
     for host in [*environ.get("NO_PROXY", "").split(","), *environ.get("no_proxy", "").split(","), *LOCAL_HOSTS]:
         if host.strip() and host.strip() not in hosts:

@@ -27,9 +27,8 @@ from jupyter_client.manager import KernelManager
 from . import offline
 from .constants import DEMO_KEY
 
-if (
-    TYPE_CHECKING
-):  # the replay server (starlette, uvicorn) is imported where a worker starts it, not by xdist's controller
+# the replay server (starlette, uvicorn) is imported where a worker starts it, not by xdist's controller
+if TYPE_CHECKING:
     from .mock import MockServer
 
 # nbval stops each notebook's kernel with a kill, after which jupyter_client checks every 100 ms whether the

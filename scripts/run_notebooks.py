@@ -74,10 +74,10 @@ COMMITTED_PORT = 8000  # the replay server's port in committed outputs: the one 
 def for_commit(nb: nbformat.NotebookNode, port: int | None) -> nbformat.NotebookNode:
     """The executed notebook as it is committed (--update): without what changes from run to run for no reason.
 
-    No execution timestamps. Consecutive prints to one stream become one output (how a stream was split depends on timing; nbval joins them
-    before comparing anyway), and offline, the replay server's port becomes 8000, the one ``make lab`` uses. What
-    still changes is what depends on timing (notebook 08's progress bars and measured counts) and the port of a
-    replay server a notebook starts itself (notebook 08's stricter one).
+    No execution timestamps. Consecutive prints to one stream become one output (how a stream was split depends on
+    timing; nbval joins them before comparing anyway), and offline, the replay server's port becomes 8000, the one
+    ``make lab`` uses. What still changes is what depends on timing (notebook 08's progress bars and measured
+    counts) and the port of a replay server a notebook starts itself (notebook 08's stricter one).
     """
     nb = copy.deepcopy(nb)
     for cell in nb.cells:
@@ -127,7 +127,8 @@ async def run_one_async(
         return "skipped", 0.0, f"set {', '.join(missing)} (and its _CREDENTIAL) to run it"
     # Each notebook runs on its own kernel (python3, or jslab for the JavaScript notebook), as under nbval.
     kernel_name = nb.metadata.get("kernelspec", {}).get("name", "python3")
-    # "immediate": kill the kernel when done, as nbval does; the default waits up to 1.5 s for it to tear down its imports.
+    # "immediate": kill the kernel when done, as nbval does; the default waits up to 1.5 s for it to tear down its
+    # imports.
     client = NotebookClient(
         nb,
         timeout=timeout,
@@ -269,7 +270,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{name:<{width}}  {status:<7}  {seconds:7.1f}" + (f"  {detail}" if detail else ""))
     print(f"{'total':<{width}}  {'':<7}  {sum(r[2] for r in results):7.1f}")
     print(
-        f"Executed copies: {args.build_dir.relative_to(ROOT) if args.build_dir.is_relative_to(ROOT) else args.build_dir}"
+        "Executed copies: "
+        f"{args.build_dir.relative_to(ROOT) if args.build_dir.is_relative_to(ROOT) else args.build_dir}"
     )
     return 0 if all(r[1] in ("ok", "skipped") for r in results) else 1
 

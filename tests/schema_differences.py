@@ -4,9 +4,10 @@ The ONE list of accepted differences for ``tests/test_recordings_schema.py``. Ea
 (``request``, ``response``, ``chunk``, ``error`` of a recording, or ``server-error``: a body ``helpers/mock/
 error_bodies.py`` builds), which field (a JSON path, ``*`` for any list index), which schema rule fails there
 (jsonschema's keyword: ``required`` for a missing field, ``type`` for a wrong type; a body of another shape
-altogether shows as ``error`` missing at the top), and which subjects it applies to (glob patterns over ``<deployment>/<file stem>`` for recordings,
-over ``error_bodies.<function>(<variant>)`` for the server's bodies). A violation that no entry covers fails the test,
-and an entry that no longer covers anything fails too, so the list stays true.
+altogether shows as ``error`` missing at the top), and which subjects it applies to (glob patterns over
+``<deployment>/<file stem>`` for recordings, over ``error_bodies.<function>(<variant>)`` for the server's bodies).
+A violation that no entry covers fails the test, and an entry that no longer covers anything fails too, so the list
+stays true.
 
 Sources: ``../shared/seed/how-to-use-meta-llama.zh-TW.txt`` is Microsoft's "How to use Meta Llama family models" page
 (the "seed page"); ``../shared/api-contract.md`` is this project's wire contract, with its own sources.

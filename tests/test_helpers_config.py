@@ -133,7 +133,8 @@ def test_other_prefix_with_entra_needs_no_key(clean_env):
 
 
 def test_the_session_environment_points_at_the_replay_server(mock_server):
-    """The default kind is today's: the emulated Foundry resource's OpenAI v1 endpoint, the model naming the deployment."""
+    """The default kind is today's: the emulated Foundry resource's OpenAI v1 endpoint, the model naming the
+    deployment."""
     s = load_settings()
     assert s.is_local and s.endpoint == mock_server.openai_v1_endpoint
     assert (s.kind, s.model, s.auth) == ("openai-v1", "Llama-3.3-70B-Instruct", "key")
@@ -414,7 +415,10 @@ def test_endpoint_problem_stops_only_on_a_refused_key(monkeypatch, status, stops
     assert (
         (
             problem
-            == f"{ENDPOINT} refused the key (HTTP {status}): check that AZURE_INFERENCE_CREDENTIAL is this endpoint's key"
+            == (
+                f"{ENDPOINT} refused the key (HTTP {status}): check that AZURE_INFERENCE_CREDENTIAL is this "
+                "endpoint's key"
+            )
         )
         if stops
         else problem is None
@@ -511,7 +515,8 @@ def test_load_settings_tells_the_kind(clean_env, endpoint, model, kind, on_resou
 
 
 def test_endpoint_kind_variable_overrides_the_url(clean_env):
-    """A proxy or a gateway in front of the resource hides the URL's form: PREFIX_ENDPOINT_KIND says what is behind it."""
+    """A proxy or a gateway in front of the resource hides the URL's form: PREFIX_ENDPOINT_KIND says what is behind
+    it."""
     os.environ.update(
         {
             "AZURE_INFERENCE_ENDPOINT": "https://gateway.example.com/llama",
@@ -530,8 +535,8 @@ def test_endpoint_kind_variable_overrides_the_url(clean_env):
     os.environ["AZURE_INFERENCE_ENDPOINT_KIND"] = "azure-openai"
     message = _error()
     assert (
-        "AZURE_INFERENCE_ENDPOINT_KIND must be one of openai-v1, foundry-models, serverless, managed, not 'azure-openai'"
-        in message
+        "AZURE_INFERENCE_ENDPOINT_KIND must be one of openai-v1, foundry-models, serverless, managed, not "
+        "'azure-openai'" in message
     )
     assert_clear_error(message, "AZURE_INFERENCE_ENDPOINT_KIND", secret=KEY)
     assert ENDPOINT_KINDS == ("openai-v1", "foundry-models", "serverless", "managed")

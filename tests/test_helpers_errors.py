@@ -15,7 +15,9 @@ CONTENT_FILTER_MESSAGES = [
     {"role": "system", "content": "You are an AI assistant that helps people find information."},
     {
         "role": "user",
-        "content": "Chopping tomatoes and cutting them into cubes or wedges are great ways to practice your knife skills.",
+        "content": (
+            "Chopping tomatoes and cutting them into cubes or wedges are great ways to practice your knife skills."
+        ),
     },
 ]
 WRONG_KEY = "wrong-key-for-the-local-mock-000"

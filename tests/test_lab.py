@@ -20,7 +20,8 @@ _spec.loader.exec_module(lab)
 
 @pytest.fixture
 def started(live_setup, monkeypatch):
-    """No AZURE_INFERENCE_* variables, an empty working folder, and a stand-in for JupyterLab that records what it saw."""
+    """No AZURE_INFERENCE_* variables, an empty working folder, and a stand-in for JupyterLab that records what it
+    saw."""
     seen: list[dict] = []
     monkeypatch.setattr(
         lab,
@@ -68,7 +69,8 @@ def test_a_placeholder_left_in_another_deployments_block_stops_before_jupyter_st
 
 
 class FakeLab:
-    """Stands in for the JupyterLab process: each wait() raises KeyboardInterrupt (a Ctrl+C) until ``interrupts`` ran out."""
+    """Stands in for the JupyterLab process: each wait() raises KeyboardInterrupt (a Ctrl+C) until ``interrupts`` ran
+    out."""
 
     def __init__(self, calls: list[str], interrupts: int) -> None:
         self.calls, self.interrupts = calls, interrupts

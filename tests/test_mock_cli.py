@@ -513,7 +513,8 @@ def test_env_prints_no_key_of_yours():
             "response.status must be",
         ),
         (
-            '{"provenance": {"source": "authored"}, "request": {"body": {}}, "response": {"stream": [{"data": "[DONE]", "delay_ms": -5}]}}',
+            '{"provenance": {"source": "authored"}, "request": {"body": {}}, "response": {"stream": '
+            '[{"data": "[DONE]", "delay_ms": -5}]}}',
             "response.stream must be a list of events",
         ),
         (

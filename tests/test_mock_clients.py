@@ -327,7 +327,8 @@ OFFLINE_SCRIPT = textwrap.dedent(
     def _host(address):
         return address[0] if isinstance(address, tuple) else address
 
-    real_getaddrinfo, real_connect, real_connect_ex = socket.getaddrinfo, socket.socket.connect, socket.socket.connect_ex
+    real_getaddrinfo = socket.getaddrinfo
+    real_connect, real_connect_ex = socket.socket.connect, socket.socket.connect_ex
 
     def getaddrinfo(host, *args, **kwargs):
         name = host.decode() if isinstance(host, bytes) else host

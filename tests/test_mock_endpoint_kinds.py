@@ -112,7 +112,8 @@ def not_found_note(name: str) -> str:
 
 
 def expected_404(kind: str, name: str) -> dict:
-    """The 404 bodies users have seen (DeploymentNotFound on v1, unknown_model on /models), plus the replay server's note."""
+    """The 404 bodies users have seen (DeploymentNotFound on v1, unknown_model on /models), plus the replay server's
+    note."""
     if kind == "foundry-models":
         return {
             "error": {
@@ -493,8 +494,8 @@ def test_a_text_only_deployment_refuses_an_image(mock_server, kind):
         "error": {
             "code": "ImageInputNotSupported",
             "message": (
-                f"The deployment {TODAY!r} takes text only: remove the image_url content items, or send them to a model that "
-                "takes images (Llama 4)."
+                f"The deployment {TODAY!r} takes text only: remove the image_url content items, or send them to a "
+                "model that takes images (Llama 4)."
             ),
         }
     }

@@ -811,11 +811,10 @@ def test_large_bodies_are_parsed_checked_and_matched_off_the_event_loop(monkeypa
 
 def test_a_stalled_upload_gets_a_json_408_and_its_connection_closed():
     request = (
-        (
-            f"POST /{BIG}/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {DEMO_KEY}\r\n"
-            'Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"messages": ['  # 14 of the 1000 bytes, then nothing
-        ).encode()
-    )
+        f"POST /{BIG}/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {DEMO_KEY}\r\n"
+        "Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n"
+        '{"messages": ['  # 14 of the 1000 bytes, then nothing
+    ).encode()
     with MockServer(body_timeout_seconds=0.2) as mock:
         with socket.create_connection(("127.0.0.1", mock.port), timeout=20) as sock:
             sock.sendall(request)

@@ -196,7 +196,8 @@ def test_the_401_names_what_each_deployment_takes(mock_server):
 
 
 def test_stand_in_entra_token_on_managed_compute_and_the_foundry_resource_not_on_serverless(mock_server):
-    """Microsoft Entra ID works on Foundry resources and managed compute; the page's serverless endpoints take keys only."""
+    """Microsoft Entra ID works on Foundry resources and managed compute; the page's serverless endpoints take keys
+    only."""
     token = {"Authorization": f"Bearer {STAND_IN_ENTRA_TOKEN}"}
     managed = mock_server.endpoint(MANAGED)
     assert requests.get(managed + "/info", headers=token, timeout=5).json()["model_name"] == "Llama-3.2-3B-Instruct"
@@ -350,8 +351,8 @@ def _raw_exchange(mock, request: bytes, timeout: float = 10) -> bytes:
 def _raw_chat(body: dict, version: str = "1.1", extra_headers: str = "") -> bytes:
     data = json.dumps(body).encode()
     return (
-        f"POST /{BIG}/chat/completions HTTP/{version}\r\nHost: 127.0.0.1\r\napi-key: {DEMO_KEY}\r\n"
-        f"Content-Type: application/json\r\nContent-Length: {len(data)}\r\n{extra_headers or 'Connection: close'}\r\n\r\n"
+        f"POST /{BIG}/chat/completions HTTP/{version}\r\nHost: 127.0.0.1\r\napi-key: {DEMO_KEY}\r\nContent-Type: "
+        f"application/json\r\nContent-Length: {len(data)}\r\n{extra_headers or 'Connection: close'}\r\n\r\n"
     ).encode() + data
 
 
@@ -362,7 +363,9 @@ def test_a_request_offering_an_upgrade_keeps_its_body(mock_server):
         mock_server,
         _raw_chat(
             basic,
-            extra_headers="Connection: Upgrade, HTTP2-Settings, close\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAoAAAAAIAAAAA",
+            extra_headers=(
+                "Connection: Upgrade, HTTP2-Settings, close\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAoAAAAAIAAAAA"
+            ),
         ),
     )
     assert answer.startswith(b"HTTP/1.1 200"), answer[:300]

@@ -92,7 +92,8 @@ def test_quota_window_in_real_time():
             f"a second request {elapsed:.3f} s after the first was admitted inside a {window} s window"
         )
     pytest.fail(
-        f"twice the two requests took longer than the {window} s window (last {elapsed:.3f} s): the quota was never tested"
+        f"twice the two requests took longer than the {window} s window (last {elapsed:.3f} s): the quota was never "
+        "tested"
     )
 
 

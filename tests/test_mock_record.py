@@ -282,7 +282,8 @@ FAKE_ANSWERS = {
 
 @pytest.fixture
 def fake_live_proxy(tmp_path):
-    """A recording proxy whose live endpoint answers ``FAKE_ANSWERS[case]``, the case named in the request's last message."""
+    """A recording proxy whose live endpoint answers ``FAKE_ANSWERS[case]``, the case named in the request's last
+    message."""
     import httpx
 
     def answer(request: httpx.Request) -> httpx.Response:

@@ -147,7 +147,9 @@ LEAK_SHAPES = {
     "os.environ assignment": 'os.environ["AZURE_INFERENCE_CREDENTIAL"] = "<KEY>"',
     "setenv call": 'monkeypatch.setenv("AZURE_INFERENCE_VISION_CREDENTIAL", "<KEY>")',
     "connection string Key=": "Endpoint=https://x.cognitiveservices.azure.com/;Key=<KEY>",
-    "storage AccountKey=": "DefaultEndpointsProtocol=https;AccountName=x;AccountKey=<KEY>==;EndpointSuffix=core.windows.net",
+    "storage AccountKey=": (
+        "DefaultEndpointsProtocol=https;AccountName=x;AccountKey=<KEY>==;EndpointSuffix=core.windows.net"
+    ),
     "SAS sig=": "https://x.blob.core.windows.net/c/b.png?sv=2022-11-02&sp=r&sig=<KEY>%3D",
     "bearer header": "Authorization: Bearer <KEY>",
 }
@@ -178,7 +180,8 @@ PLACEHOLDERS = [
     "credential=DefaultAzureCredential()",
     'headers = {"api-key": key}',
     'headers = {"Authorization": f"Bearer {DEMO_KEY}"}',
-    f"auth: key {'*' * 28}d779",  # what settings.describe() prints (a fixed value: xdist workers must collect the same ids)
+    # what settings.describe() prints (a fixed value: xdist workers must collect the same ids)
+    f"auth: key {'*' * 28}d779",
     f"api-key: {DEMO_KEY}",
 ]
 

@@ -205,5 +205,6 @@ def test_the_notebook_benchmark_bounds_the_suite_by_what_no_faster_cell_removes(
     ok = [{"cells": 1, "wait": 0.0, "empty_cell": 0.005}, {"cells": 21, "wait": 1.4, "empty_cell": 0.005}]
     assert suite.round_trips_beyond_floor(ok, waits_in_floor=False) == pytest.approx(20 * 0.005)
     assert suite.round_trips_beyond_floor(ok, waits_in_floor=True) == pytest.approx(19 * 0.005)
-    # kernel stops are in the floor's wall already: only the round trips beyond it, shared by the workers, and the harness
+    # kernel stops are in the floor's wall already: only the round trips beyond it, shared by the workers, and the
+    # harness
     assert suite.fastest_possible(12.3, round_trips=1.3, harness=1.8, jobs=2) == pytest.approx(14.75)

@@ -215,7 +215,8 @@ def settings_from_args(args: argparse.Namespace) -> MockSettings:
     if args.command == "record":
         read_dotenv()
         upstreams, deployments, models = {}, {}, {}
-        # Each variable prefix names one live deployment: today's (openai-v1, foundry-models) or the page's (serverless).
+        # Each variable prefix names one live deployment: today's (openai-v1, foundry-models) or the page's
+        # (serverless).
         url = os.environ.get("AZURE_INFERENCE_ENDPOINT", "")
         setup_kind = "serverless" if url and _kind_of(url) == "serverless" else DEFAULT_ENDPOINT_KIND
         for dep in deployments_for(load_deployments(), setup_kind):
@@ -297,8 +298,8 @@ def main(argv: list[str] | None = None) -> None:
         sock.bind(("127.0.0.1", args.port))
     except OSError as exc:
         raise SystemExit(
-            f"Cannot listen on 127.0.0.1:{args.port} ({exc.strerror}): is another replay server (make serve, "
-            f"make lab) running? Stop it, or pick another port: --port {args.port + 1} (make serve PORT={args.port + 1})."
+            f"Cannot listen on 127.0.0.1:{args.port} ({exc.strerror}): is another replay server (make serve, make "
+            f"lab) running? Stop it, or pick another port: --port {args.port + 1} (make serve PORT={args.port + 1})."
         ) from None
     sock.listen(config.backlog)
     port = sock.getsockname()[1]
@@ -312,8 +313,8 @@ def main(argv: list[str] | None = None) -> None:
         )
         print(f"endpoint {name} {url}", flush=True)
     print(
-        f"a Jupyter or script of your own needs every deployment's variables: .venv/bin/python -m helpers.mock env --port {port} "
-        "prints them as .env lines (make run and make lab set them for you)",
+        "a Jupyter or script of your own needs every deployment's variables: .venv/bin/python -m helpers.mock env "
+        f"--port {port} prints them as .env lines (make run and make lab set them for you)",
         file=sys.stderr,
         flush=True,
     )

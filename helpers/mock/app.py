@@ -280,7 +280,8 @@ class ReplayServer:
     def _checked_body(
         self, dep: Deployment, body: dict[str, Any], extra_parameters: str | None
     ) -> dict[str, Any] | Response:
-        """The service's rules, then the ``extra-parameters`` header: the body recordings are matched on, or the error."""
+        """The service's rules, then the ``extra-parameters`` header: the body recordings are matched on, or the
+        error."""
         problem = rules.check_request(body, dep.model_name) or endpoints.image_problem(body, dep)
         if problem:
             return problem
@@ -372,7 +373,8 @@ class ReplayServer:
         wait = self.quota.admit(dep.name)
         if wait is not None:
             return error_bodies.rate_limited(
-                f"Rate limit of {self.quota.rpm} requests / {self.quota.tpm} tokens per minute exceeded for {dep.name}.",
+                f"Rate limit of {self.quota.rpm} requests / {self.quota.tpm} tokens per minute exceeded for "
+                f"{dep.name}.",
                 wait if self.settings.retry_after else None,
             )
         injected = self.faults.pick()

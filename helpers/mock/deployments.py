@@ -1,4 +1,5 @@
-"""The deployments the replay server emulates (``data/deployments.json``), and the variables that point notebooks at them.
+"""The deployments the replay server emulates (``data/deployments.json``), and the variables that point notebooks at
+them.
 
 Two setups share the server:
 

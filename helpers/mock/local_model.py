@@ -57,8 +57,8 @@ def unavailable_reason(path: Path | None = None) -> str | None:
     """Why the local model cannot run here (no runtime, no model file), or None. Loads nothing."""
     if importlib.util.find_spec("xllamacpp") is None:
         return (
-            "its runtime, xllamacpp, is not installed (make setup installs it; it has prebuilt wheels for Linux x86_64, "
-            "macOS and Windows x86_64)"
+            "its runtime, xllamacpp, is not installed (make setup installs it; it has prebuilt wheels for Linux "
+            "x86_64, macOS and Windows x86_64)"
         )
     path = path or default_path()
     if not path.is_file():

@@ -107,7 +107,8 @@ class Recorder:
     def _upstream(
         self, request: Request, deployment: str, route_prefix: str | None = None
     ) -> tuple[str, dict[str, str], Scrubber]:
-        # route_prefix: the part of the path that stands for the live endpoint's URL (/<deployment>, /openai/v1, /models)
+        # route_prefix: the part of the path that stands for the live endpoint's URL (/<deployment>, /openai/v1,
+        # /models)
         base, key = self.upstreams[deployment]
         suffix = request.url.path[len(route_prefix or f"/{deployment}") :]
         url = base + suffix + (f"?{request.url.query}" if request.url.query else "")

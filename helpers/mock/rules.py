@@ -152,7 +152,10 @@ def check_tools(body: dict[str, Any]) -> JSONResponse | None:
     return error_bodies.invalid_value(
         "tool_choice",
         choice,
-        reason=f"'tool_choice' must be one of {sorted(TOOL_CHOICES)} or {{'type': 'function', 'function': {{'name': ...}}}}.",
+        reason=(
+            f"'tool_choice' must be one of {sorted(TOOL_CHOICES)} or {{'type': 'function', 'function': {{'name': "
+            f"...}}}}."
+        ),
     )
 
 

@@ -44,7 +44,10 @@ def one_line(text: str, limit: int) -> str:
 
 
 def request_summary(body: dict[str, Any]) -> str:
-    """For example ``'How many languages are in the world?' (2 messages; max_tokens=2048, stream=True; extra: best_of)``."""
+    """For example:
+
+    ``'How many languages are in the world?' (2 messages; max_tokens=2048, stream=True; extra: best_of)``.
+    """
     messages = body.get("messages")
     count = len(messages) if isinstance(messages, list) else 0
     parameters, extras = [], []
