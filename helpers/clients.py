@@ -113,6 +113,18 @@ def async_openai_client(settings: Settings | None = None, **kwargs: Any):
     return openai.AsyncOpenAI(**_openai_kwargs(s, kwargs))
 
 
+def _langchain_kwargs(s: Settings, kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The model (the deployment on a resource), managed compute's deployment header, and the key or a token function
+    as ``api_key``: LangChain then builds its OpenAI clients with our headers and options."""
+    kwargs.setdefault("model", s.model)
+    if s.deployment:
+        kwargs["default_headers"] = _with_header(
+            kwargs.get("default_headers"), "azureml-model-deployment", s.deployment
+        )
+    kwargs.setdefault("api_key", s.credential if s.auth == "key" else bearer_token_provider(s))
+    return kwargs
+
+
 def langchain_chat(settings: Settings | None = None, **kwargs: Any):
     """LangChain's ``ChatOpenAI`` (langchain-openai) on the endpoint's OpenAI-compatible route (``openai_base_url``).
 
@@ -127,13 +139,7 @@ def langchain_chat(settings: Settings | None = None, **kwargs: Any):
     s = _settings(settings)
     if s.kind == "foundry-models":  # ChatOpenAI cannot add the api-version to every request: use the v1 endpoint
         s = nearest_kind(s, ("openai-v1", "serverless", "managed"), "ChatOpenAI")
-    kwargs.setdefault("model", s.model)
-    if s.deployment:
-        kwargs["default_headers"] = _with_header(
-            kwargs.get("default_headers"), "azureml-model-deployment", s.deployment
-        )
-    kwargs.setdefault("api_key", s.credential if s.auth == "key" else bearer_token_provider(s))
-    return ChatOpenAI(base_url=openai_base_url(s), **kwargs)
+    return ChatOpenAI(base_url=openai_base_url(s), **_langchain_kwargs(s, kwargs))
 
 
 def langchain_chat_page(settings: Settings | None = None, **kwargs: Any):
@@ -148,13 +154,7 @@ def langchain_chat_page(settings: Settings | None = None, **kwargs: Any):
     from langchain_azure_ai.chat_models.inference import AzureAIChatCompletionsModel
 
     s = _settings(settings)
-    kwargs.setdefault("model", s.model)
-    if s.deployment:
-        kwargs["default_headers"] = _with_header(
-            kwargs.get("default_headers"), "azureml-model-deployment", s.deployment
-        )
-    kwargs.setdefault("api_key", s.credential if s.auth == "key" else bearer_token_provider(s))
-    return AzureAIChatCompletionsModel(endpoint=openai_base_url(s), **kwargs)
+    return AzureAIChatCompletionsModel(endpoint=openai_base_url(s), **_langchain_kwargs(s, kwargs))
 
 
 def litellm_params(settings: Settings | None = None) -> dict[str, Any]:
