@@ -41,20 +41,25 @@ def test_every_path_notebook_has_one_standalone_quick_start(path):
     assert not re.search(r"^\s*(from|import)\s+helpers\b", source, re.M), "the quick start must not need helpers"
 
 
-@pytest.mark.parametrize("path", [p for p in PATH_NOTEBOOKS if "javascript" not in p.name], ids=lambda p: p.name)
-def test_a_python_quick_start_runs_as_a_script_and_prints_an_answer_twice(path, mock_server, tmp_path):
-    script = tmp_path / "quick_start.py"
-    script.write_text(standalone_cells(path)[0], encoding="utf-8")
+def assert_prints_the_answer_twice(command: list[str], script: Path, mock_server) -> None:
+    """Run the quick start as a script, with only the environment; the whole answer, then the streamed one."""
     done = subprocess.run(
-        [sys.executable, str(script)],
-        cwd=tmp_path,
+        [*command, str(script)],
+        cwd=script.parent,
         env=script_env(mock_server),
         capture_output=True,
         text=True,
         timeout=120,
     )
     assert done.returncode == 0, done.stderr[-2000:]
-    assert done.stdout.count(ANSWER) == 2, done.stdout  # the whole answer, then the streamed one
+    assert done.stdout.count(ANSWER) == 2, done.stdout
+
+
+@pytest.mark.parametrize("path", [p for p in PATH_NOTEBOOKS if "javascript" not in p.name], ids=lambda p: p.name)
+def test_a_python_quick_start_runs_as_a_script_and_prints_an_answer_twice(path, mock_server, tmp_path):
+    script = tmp_path / "quick_start.py"
+    script.write_text(standalone_cells(path)[0], encoding="utf-8")
+    assert_prints_the_answer_twice([sys.executable], script, mock_server)
 
 
 @pytest.mark.parametrize("path", [p for p in PATH_NOTEBOOKS if "javascript" in p.name], ids=lambda p: p.name)
@@ -65,13 +70,4 @@ def test_a_javascript_quick_start_runs_in_plain_node_and_prints_an_answer_twice(
     folder.mkdir(parents=True, exist_ok=True)
     script = folder / f"{path.stem}_quick_start.mjs"
     script.write_text(standalone_cells(path)[0], encoding="utf-8")
-    done = subprocess.run(
-        [shutil.which("node"), str(script)],
-        cwd=folder,
-        env=script_env(mock_server),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    assert done.stdout.count(ANSWER) == 2, done.stdout
+    assert_prints_the_answer_twice([shutil.which("node")], script, mock_server)
