@@ -97,63 +97,29 @@ def recorded_answers() -> tuple[bytes, bytes]:
     ).encode(), sse.encode()
 
 
-# -- Mockoon ----------------------------------------------------------------------------------
-def ensure_mockoon(install: bool) -> Path | None:
-    if MOCKOON.exists():
-        return MOCKOON
+# -- Mockoon and Prism -----------------------------------------------------------------------
+def ensure_npm_tool(name: str, package: str, folder: Path, binary: Path, install: bool) -> Path | None:
+    """``binary`` of the npm ``package`` (name@version), installed into ``folder`` once; None when it cannot be."""
+    if binary.exists():
+        return binary
     if not install or not shutil.which("npm"):
         return None
-    print(f"installing @mockoon/cli@{MOCKOON_VERSION} into {TOOLS.relative_to(ROOT)} (once) ...", flush=True)
-    TOOLS.mkdir(parents=True, exist_ok=True)
-    done = subprocess.run(
-        [
-            "npm",
-            "install",
-            "--prefix",
-            str(TOOLS),
-            "--no-audit",
-            "--no-fund",
-            "--loglevel",
-            "error",
-            f"@mockoon/cli@{MOCKOON_VERSION}",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    print(f"installing {package} into {folder.relative_to(ROOT)} (once) ...", flush=True)
+    folder.mkdir(parents=True, exist_ok=True)
+    command = ["npm", "install", "--prefix", str(folder), "--no-audit", "--no-fund", "--loglevel", "error", package]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=600)
     if done.returncode != 0:
-        print(f"npm install failed, skipping Mockoon: {done.stderr.strip()[-500:]}", file=sys.stderr)
+        print(f"npm install failed, skipping {name}: {done.stderr.strip()[-500:]}", file=sys.stderr)
         return None
-    return MOCKOON if MOCKOON.exists() else None
+    return binary if binary.exists() else None
+
+
+def ensure_mockoon(install: bool) -> Path | None:
+    return ensure_npm_tool("Mockoon", f"@mockoon/cli@{MOCKOON_VERSION}", TOOLS, MOCKOON, install)
 
 
 def ensure_prism(install: bool) -> Path | None:
-    if PRISM.exists():
-        return PRISM
-    if not install or not shutil.which("npm"):
-        return None
-    print(f"installing @stoplight/prism-cli@{PRISM_VERSION} into {PRISM_DIR.relative_to(ROOT)} (once) ...", flush=True)
-    PRISM_DIR.mkdir(parents=True, exist_ok=True)
-    done = subprocess.run(
-        [
-            "npm",
-            "install",
-            "--prefix",
-            str(PRISM_DIR),
-            "--no-audit",
-            "--no-fund",
-            "--loglevel",
-            "error",
-            f"@stoplight/prism-cli@{PRISM_VERSION}",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    if done.returncode != 0:
-        print(f"npm install failed, skipping Prism: {done.stderr.strip()[-500:]}", file=sys.stderr)
-        return None
-    return PRISM if PRISM.exists() else None
+    return ensure_npm_tool("Prism", f"@stoplight/prism-cli@{PRISM_VERSION}", PRISM_DIR, PRISM, install)
 
 
 def prism_document(basic: bytes) -> dict[str, Any]:
