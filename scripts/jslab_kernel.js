@@ -81,6 +81,7 @@ function startJslab() {
   JupyterHandlerImpl.prototype.handleKernel = function handleKernel() {
     return { status: "ok", ...kernelInfo.call(this) };
   };
+  require("./jslab_compile_cache.js").installCompileCache(tslab);
   const { startKernel } = require(path.join(tslab, "dist", "main.js"));
   const { version } = require(path.join(tslab, "package.json"));
   startKernel({ configPath: process.argv[2], jsKernel: true, enableFindLocal: false, globalVersion: version });

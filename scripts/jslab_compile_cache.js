@@ -1,0 +1,106 @@
+// A compile cache for the jslab kernel (scripts/jslab_kernel.js), like Python's __pycache__ for notebook 06.
+//
+// tslab turns each cell into JavaScript with the TypeScript compiler: it type-checks the cell against everything
+// the earlier cells declared and against the packages' types, which takes 50-600 ms a cell (most of notebook 06's
+// time). The result depends only on its inputs: the cell's text, the declarations of the cells before it, the
+// compiler and its options, the folder, and the installed packages. So it is kept on disk under that key, and a cell
+// run again with the same inputs (Run All again, the tests, a restarted kernel) reuses it. An edited cell, a cell
+// after an edited one, a different folder or a new `npm ci` is a different key: compiled afresh. A cell's type errors
+// are part of its result: they come back from the cache too.
+//
+// Not cached: a cell that imports a file of your own (`./x`, `../x`: its content is not in the key), and every
+// cell after a `%%module` cell (that defines a module in memory). The real compiler starts only when a cell is not
+// in the cache, or for completion and inspection (Tab, Shift+Tab).
+//
+// Where: node_modules/.cache/jslab/ (the usual home of tools' caches; `npm ci` empties it). Off: COOKBOOK_JSLAB_CACHE=0.
+"use strict";
+const crypto = require("node:crypto");
+const fs = require("node:fs");
+const path = require("node:path");
+
+const FORMAT = "1"; // change it when what a file holds changes
+const OWN_FILE = /(?:\bfrom|\bimport|\brequire)\s*\(?\s*["'`]\.\.?[/"'`]/;
+
+/** Whether the cache is off: COOKBOOK_JSLAB_CACHE=0 (or no, false, off). */
+function cacheOff(env = process.env) {
+  return ["0", "no", "false", "off"].includes((env.COOKBOOK_JSLAB_CACHE || "").trim().toLowerCase());
+}
+
+/** What every key starts with: the compiler's version and options, Node's version, the folder, the installed packages. */
+function keyBase({ tslabDir, options, cwd }) {
+  const version = (dir) => JSON.parse(fs.readFileSync(path.join(dir, "package.json"), "utf8")).version;
+  const modules = path.join(tslabDir, "..");
+  const installed = path.join(modules, ".package-lock.json"); // npm writes it with every install: what is in node_modules
+  return JSON.stringify([
+    FORMAT,
+    version(tslabDir),
+    version(path.join(modules, "@tslab", "typescript-for-tslab")),
+    process.version,
+    options,
+    cwd,
+    crypto.createHash("sha256").update(fs.readFileSync(installed)).digest("hex"),
+  ]);
+}
+
+/**
+ * tslab's converter with the cache in front of `convert`. `createConverter` is tslab's; the real converter is made on
+ * first need. `folder` holds the cache files; `base` is keyBase(...).
+ */
+function cachedConverter(createConverter, options, { folder, base }) {
+  let real = null;
+  let ownModules = false; // a %%module cell ran: later cells may import it, which the key cannot see
+  const compiler = () => (real ??= createConverter(options));
+
+  function convert(prevDecl, src) {
+    if (ownModules || OWN_FILE.test(src)) return compiler().convert(prevDecl, src);
+    const key = crypto.createHash("sha256").update(`${base}\0${prevDecl}\0${src}`).digest("hex");
+    const file = path.join(folder, `${key}.json`);
+    try {
+      return JSON.parse(fs.readFileSync(file, "utf8"));
+    } catch {
+      // not cached yet (or unreadable): compile
+    }
+    const result = compiler().convert(prevDecl, src);
+    if (!result.sideOutputs) {
+      try {
+        fs.mkdirSync(folder, { recursive: true });
+        const temporary = `${file}.${process.pid}.tmp`; // written whole, then renamed: never half a file
+        fs.writeFileSync(temporary, JSON.stringify(result));
+        fs.renameSync(temporary, file);
+      } catch {
+        // a read-only folder: run without the cache
+      }
+    }
+    return result;
+  }
+
+  return {
+    convert,
+    inspect: (...args) => compiler().inspect(...args),
+    complete: (...args) => compiler().complete(...args),
+    addModule: (...args) => {
+      ownModules = true;
+      return compiler().addModule(...args);
+    },
+    close: () => real?.close(),
+  };
+}
+
+/** Put the cache in front of tslab's converters (call before tslab's kernel starts). Does nothing when it is off. */
+function installCompileCache(tslabDir, env = process.env) {
+  if (cacheOff(env)) return;
+  const converter = require(path.join(tslabDir, "dist", "converter.js"));
+  const createConverter = converter.createConverter;
+  const folder = path.join(tslabDir, "..", ".cache", "jslab");
+  converter.createConverter = (options) => {
+    let base;
+    try {
+      base = keyBase({ tslabDir, options, cwd: process.cwd() });
+    } catch {
+      return createConverter(options); // no node_modules/.package-lock.json (not installed by npm 7+): no cache
+    }
+    return cachedConverter(createConverter, options, { folder, base });
+  };
+}
+
+module.exports = { cachedConverter, cacheOff, installCompileCache, keyBase, OWN_FILE };

@@ -1,0 +1,134 @@
+// node --test tests/js/jslab_compile_cache.test.js (tests/test_jslab_compile_cache.py runs it under make test)
+"use strict";
+const assert = require("node:assert/strict");
+const fs = require("node:fs");
+const os = require("node:os");
+const path = require("node:path");
+const test = require("node:test");
+
+const { cachedConverter, installCompileCache, keyBase } = require("../../scripts/jslab_compile_cache.js");
+
+/** A stand-in for tslab's createConverter that counts its compiles. */
+function fakeCompiler(result = (prevDecl, src) => ({ output: `out(${src})`, declOutput: `${prevDecl}+`, diagnostics: [] })) {
+  const calls = { created: 0, convert: 0, addModule: 0, closed: 0 };
+  const createConverter = () => {
+    calls.created += 1;
+    return {
+      convert: (prevDecl, src) => {
+        calls.convert += 1;
+        return result(prevDecl, src);
+      },
+      addModule: () => {
+        calls.addModule += 1;
+        return [];
+      },
+      inspect: () => ({ text: "inspected" }),
+      complete: () => ({ candidates: [] }),
+      close: () => {
+        calls.closed += 1;
+      },
+    };
+  };
+  return { createConverter, calls };
+}
+
+const made = [];
+const tmp = () => made[made.push(fs.mkdtempSync(path.join(os.tmpdir(), "jslab-cache-test-"))) - 1];
+process.on("exit", () => made.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true })));
+
+test("the same cell after the same declarations compiles once", () => {
+  const folder = tmp();
+  const { createConverter, calls } = fakeCompiler();
+  const first = cachedConverter(createConverter, {}, { folder, base: "b" }).convert("decls", "const a = 1;");
+  const again = cachedConverter(createConverter, {}, { folder, base: "b" }); // a new kernel: nothing compiled yet
+  assert.deepEqual(again.convert("decls", "const a = 1;"), first);
+  assert.equal(calls.convert, 1);
+  assert.equal(calls.created, 1, "a kernel whose cells are all cached never starts the compiler");
+});
+
+test("a cell's type errors come back from the cache", () => {
+  const folder = tmp();
+  const diagnostics = [{ start: { line: 0, character: 6 }, end: { line: 0, character: 9 }, messageText: "Cannot find name 'nope'.", category: 1, code: 2304 }];
+  const { createConverter, calls } = fakeCompiler(() => ({ diagnostics }));
+  cachedConverter(createConverter, {}, { folder, base: "b" }).convert("", "nope;");
+  const cached = cachedConverter(createConverter, {}, { folder, base: "b" }).convert("", "nope;");
+  assert.deepEqual(cached.diagnostics, diagnostics);
+  assert.equal(calls.convert, 1);
+});
+
+test("an edited cell, other declarations before it, or another base compile afresh", () => {
+  const folder = tmp();
+  const { createConverter, calls } = fakeCompiler();
+  const conv = cachedConverter(createConverter, {}, { folder, base: "b" });
+  conv.convert("decls", "const a = 1;");
+  assert.equal(conv.convert("decls", "const a = 2;").output, "out(const a = 2;)");
+  conv.convert("other decls", "const a = 1;");
+  cachedConverter(createConverter, {}, { folder, base: "another npm ci" }).convert("decls", "const a = 1;");
+  assert.equal(calls.convert, 4);
+});
+
+test("cells that import your own files, and every cell after a %%module cell, are never cached", () => {
+  const folder = tmp();
+  const { createConverter, calls } = fakeCompiler();
+  const conv = cachedConverter(createConverter, {}, { folder, base: "b" });
+  for (const src of ['import { f } from "./mine";', "const m = require('../mine.js');", 'const m = await import("./mine");']) {
+    conv.convert("", src);
+    conv.convert("", src);
+  }
+  assert.equal(calls.convert, 6);
+  conv.convert("", "const a = 1;"); // cached from here on...
+  conv.addModule("mine", "export const x = 1;", {});
+  conv.convert("", "const a = 1;"); // ...but not after a module defined in memory
+  assert.equal(calls.convert, 8);
+  assert.equal(fs.readdirSync(folder).length, 1);
+});
+
+test("a result with side outputs (compiled files of your own) is not stored", () => {
+  const folder = tmp();
+  const { createConverter, calls } = fakeCompiler(() => ({ output: "x", diagnostics: [], sideOutputs: [{ path: "a.js", data: "" }] }));
+  cachedConverter(createConverter, {}, { folder, base: "b" }).convert("", "const a = 1;");
+  cachedConverter(createConverter, {}, { folder, base: "b" }).convert("", "const a = 1;");
+  assert.equal(calls.convert, 2);
+  assert.deepEqual(fs.readdirSync(folder), []);
+});
+
+test("completion and inspection start the compiler; close closes it only if it started", () => {
+  const { createConverter, calls } = fakeCompiler();
+  const conv = cachedConverter(createConverter, {}, { folder: tmp(), base: "b" });
+  conv.close();
+  assert.equal(calls.closed, 0);
+  assert.deepEqual(conv.inspect("", "a", 0), { text: "inspected" });
+  conv.close();
+  assert.deepEqual([calls.created, calls.closed], [1, 1]);
+});
+
+test("the key changes with the installed packages, the folder and the options", () => {
+  const modules = tmp();
+  const tslabDir = path.join(modules, "tslab");
+  fs.mkdirSync(path.join(modules, "@tslab", "typescript-for-tslab"), { recursive: true });
+  fs.mkdirSync(tslabDir);
+  fs.writeFileSync(path.join(tslabDir, "package.json"), '{"version": "1.0.22"}');
+  fs.writeFileSync(path.join(modules, "@tslab", "typescript-for-tslab", "package.json"), '{"version": "5.0.4"}');
+  fs.writeFileSync(path.join(modules, ".package-lock.json"), '{"packages": {"node_modules/openai": {"version": "6.49.0"}}}');
+  const base = keyBase({ tslabDir, options: { isJS: true }, cwd: "/nb" });
+  assert.notEqual(keyBase({ tslabDir, options: { isJS: true }, cwd: "/elsewhere" }), base);
+  assert.notEqual(keyBase({ tslabDir, options: { isJS: false }, cwd: "/nb" }), base);
+  fs.writeFileSync(path.join(modules, ".package-lock.json"), '{"packages": {"node_modules/openai": {"version": "6.50.0"}}}');
+  assert.notEqual(keyBase({ tslabDir, options: { isJS: true }, cwd: "/nb" }), base);
+});
+
+test("COOKBOOK_JSLAB_CACHE=0 leaves tslab's converter alone; without npm's record of node_modules, no cache", () => {
+  const modules = tmp();
+  const tslabDir = path.join(modules, "tslab");
+  fs.mkdirSync(path.join(tslabDir, "dist"), { recursive: true });
+  const original = () => "tslab's own";
+  const converterFile = path.join(tslabDir, "dist", "converter.js");
+  fs.writeFileSync(converterFile, "module.exports = {};");
+  const converter = require(converterFile);
+  converter.createConverter = original;
+  installCompileCache(tslabDir, { COOKBOOK_JSLAB_CACHE: "0" });
+  assert.equal(converter.createConverter, original);
+  installCompileCache(tslabDir, {});
+  assert.notEqual(converter.createConverter, original);
+  assert.equal(converter.createConverter({}), "tslab's own", "no .package-lock.json: tslab's converter, uncached");
+});
