@@ -220,6 +220,20 @@ def test_added_latency():
     assert slow >= 0.35 and slow_error >= 0.35
 
 
+def test_added_latency_ends_when_the_client_gives_up(caplog):
+    """A client that timed out reads no answer: the server stops waiting for it (else stopping would wait too)."""
+    caplog.set_level(logging.INFO, logger="helpers.mock")
+    with MockServer(latency_ms=30_000) as mock:
+        with pytest.raises(requests.Timeout):
+            requests.post(
+                mock.endpoint(BIG) + "/chat/completions", json={"messages": MESSAGES}, headers=AUTH, timeout=0.2
+            )
+        deadline = time.monotonic() + 10  # far less than the 30 s the answer would wait
+        while "client gone during the added latency" not in caplog.text and time.monotonic() < deadline:
+            time.sleep(0.02)
+    assert "client gone during the added latency" in caplog.text
+
+
 @pytest.fixture
 def timed_recordings(tmp_path: Path) -> Path:
     """A copy of the stream recording with 5 chunks 150 ms apart (the real one takes about 2 s)."""

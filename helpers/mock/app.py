@@ -368,8 +368,13 @@ class ReplayServer:
         checked = await self._run(off_loop, self._checked_body, dep, body, request.headers.get("extra-parameters"))
         rec = None if isinstance(checked, Response) else await self._run(off_loop, self.store.find, dep.name, checked)
 
-        if self.settings.latency_ms:
-            await asyncio.sleep(self.settings.latency_ms / 1000)
+        if self.settings.latency_ms and await client_left_during(request, self.settings.latency_ms / 1000):
+            # A client that gave up (its timeout) reads no answer: end now, so that stopping the server need not
+            # wait for a delay nobody is waiting for.
+            log.info("%s %s: client gone during the added latency", request.method, request.url.path)
+            return error_bodies.spec_error(
+                400, "ClientDisconnected", "The client disconnected while waiting for the answer."
+            )
         wait = self.quota.admit(dep.name)
         if wait is not None:
             return error_bodies.rate_limited(
@@ -475,6 +480,17 @@ class ReplayServer:
                 deadline += event["delay_ms"] / 1000
                 await asyncio.sleep(max(0.0, deadline - loop.time()))
             yield encoded
+
+
+async def client_left_during(request: Request, seconds: float) -> bool:
+    """Wait ``seconds``; True as soon as the client disconnects (its body is read: the next message says so)."""
+    try:
+        async with asyncio.timeout(seconds):
+            while (await request.receive())["type"] != "http.disconnect":
+                pass
+            return True
+    except TimeoutError:
+        return False
 
 
 def create_app(settings: MockSettings | None = None) -> Starlette:
