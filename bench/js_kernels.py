@@ -144,11 +144,13 @@ def main(argv: list[str] | None = None) -> int:
     for name in [k for k in os.environ if k.startswith("AZURE_INFERENCE")]:
         del os.environ[name]
     os.environ.update(offline_env(server.env()))
-    runs: dict[str, list[dict[str, Any]]] = {"jslab": [], "deno": []}
+    # "jslab (no cache)": the same kernel with its compile cache off (COOKBOOK_JSLAB_CACHE=0), as on a first run.
+    runs: dict[str, list[dict[str, Any]]] = {"jslab": [], "jslab (no cache)": [], "deno": []}
     try:
         for r in range(args.rounds):
-            for kernel in ("jslab", "deno") if r % 2 == 0 else ("deno", "jslab"):
-                res = run_kernel(kernel, cells + list(PROBES.values()), probes=len(PROBES))
+            for kernel in list(runs) if r % 2 == 0 else list(runs)[::-1]:
+                os.environ["COOKBOOK_JSLAB_CACHE"] = "0" if kernel == "jslab (no cache)" else "1"
+                res = run_kernel(kernel.split()[0], cells + list(PROBES.values()), probes=len(PROBES))
                 runs[kernel].append(res)
                 print(
                     f"round {r + 1} {kernel:6} start {res['start']:.2f} s, notebook cells "
@@ -156,6 +158,7 @@ def main(argv: list[str] | None = None) -> int:
                     flush=True,
                 )
     finally:
+        os.environ.pop("COOKBOOK_JSLAB_CACHE", None)
         server.stop()
         shutil.rmtree(kernels_dir, ignore_errors=True)
 
@@ -171,6 +174,10 @@ def main(argv: list[str] | None = None) -> int:
             f"tslab {tslab_version} (`jslab`, Node.js "
             f"{subprocess.run(['node', '--version'], capture_output=True, text=True).stdout.strip()})",
         ),
+        (
+            "jslab (no cache)",
+            "the same, its compile cache off (`COOKBOOK_JSLAB_CACHE=0`: every cell compiled, as on a first run)",
+        ),
         ("deno", f"Deno's kernel (`deno jupyter`, {deno_version})"),
     ):
         cell_s = lambda run: [c["seconds"] for c in run["cells"][:n]]  # noqa: E731
@@ -185,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
                 sum(1 for c in runs[kernel][-1]["cells"][:n] if c["error"] or c["status"] != "ok"),
             ]
         )
-    last = {k: runs[k][-1]["cells"] for k in runs}
+    last = {k: runs[k][-1]["cells"] for k in ("jslab", "deno")}
     differ = [
         i + 1
         for i in range(n)
