@@ -5,7 +5,8 @@
 // time). The result depends only on its inputs: the cell's text, the declarations of the cells before it, the
 // compiler and its options, the folder, and the installed packages. So it is kept on disk under that key, and a cell
 // run again with the same inputs (Run All again, the tests, a restarted kernel) reuses it. An edited cell, a cell
-// after an edited one, a different folder or a new `npm ci` is a different key: compiled afresh. A cell's type errors
+// after an edited one, a different folder or an install in any node_modules from the folder up (npm rewrites its
+// node_modules/.package-lock.json) is a different key: compiled afresh. A cell's type errors
 // are part of its result: they come back from the cache too.
 //
 // Not cached: a cell that imports a file of your own (`./x`, `../x`: its content is not in the key), and every
@@ -26,19 +27,32 @@ function cacheOff(env = process.env) {
   return ["0", "no", "false", "off"].includes((env.COOKBOOK_JSLAB_CACHE || "").trim().toLowerCase());
 }
 
+/**
+ * npm's record of what is installed (node_modules/.package-lock.json, rewritten by every install) in each folder
+ * from `cwd` up, where the compiler looks for packages and their types. Throws when there is none.
+ */
+function installedPackages(cwd) {
+  const found = [];
+  for (let dir = path.resolve(cwd); ; dir = path.dirname(dir)) {
+    const record = path.join(dir, "node_modules", ".package-lock.json");
+    if (fs.existsSync(record)) found.push([record, crypto.createHash("sha256").update(fs.readFileSync(record)).digest("hex")]);
+    if (path.dirname(dir) === dir) break;
+  }
+  if (!found.length) throw new Error(`no node_modules/.package-lock.json from ${cwd} up`);
+  return found;
+}
+
 /** What every key starts with: the compiler's version and options, Node's version, the folder, the installed packages. */
 function keyBase({ tslabDir, options, cwd }) {
   const version = (dir) => JSON.parse(fs.readFileSync(path.join(dir, "package.json"), "utf8")).version;
-  const modules = path.join(tslabDir, "..");
-  const installed = path.join(modules, ".package-lock.json"); // npm writes it with every install: what is in node_modules
   return JSON.stringify([
     FORMAT,
     version(tslabDir),
-    version(path.join(modules, "@tslab", "typescript-for-tslab")),
+    version(path.join(tslabDir, "..", "@tslab", "typescript-for-tslab")),
     process.version,
     options,
     cwd,
-    crypto.createHash("sha256").update(fs.readFileSync(installed)).digest("hex"),
+    installedPackages(cwd),
   ]);
 }
 
@@ -97,7 +111,7 @@ function installCompileCache(tslabDir, env = process.env) {
     try {
       base = keyBase({ tslabDir, options, cwd: process.cwd() });
     } catch {
-      return createConverter(options); // no node_modules/.package-lock.json (not installed by npm 7+): no cache
+      return createConverter(options); // no node_modules/.package-lock.json here or above (not npm 7+): no cache
     }
     return cachedConverter(createConverter, options, { folder, base });
   };

@@ -102,19 +102,32 @@ test("completion and inspection start the compiler; close closes it only if it s
   assert.deepEqual([calls.created, calls.closed], [1, 1]);
 });
 
-test("the key changes with the installed packages, the folder and the options", () => {
-  const modules = tmp();
+test("the key changes with the installed packages (from the folder up), the folder and the options", () => {
+  const project = tmp();
+  const modules = path.join(project, "node_modules");
   const tslabDir = path.join(modules, "tslab");
+  const notebooks = path.join(project, "notebooks");
   fs.mkdirSync(path.join(modules, "@tslab", "typescript-for-tslab"), { recursive: true });
   fs.mkdirSync(tslabDir);
+  fs.mkdirSync(notebooks);
   fs.writeFileSync(path.join(tslabDir, "package.json"), '{"version": "1.0.22"}');
   fs.writeFileSync(path.join(modules, "@tslab", "typescript-for-tslab", "package.json"), '{"version": "5.0.4"}');
-  fs.writeFileSync(path.join(modules, ".package-lock.json"), '{"packages": {"node_modules/openai": {"version": "6.49.0"}}}');
-  const base = keyBase({ tslabDir, options: { isJS: true }, cwd: "/nb" });
-  assert.notEqual(keyBase({ tslabDir, options: { isJS: true }, cwd: "/elsewhere" }), base);
-  assert.notEqual(keyBase({ tslabDir, options: { isJS: false }, cwd: "/nb" }), base);
-  fs.writeFileSync(path.join(modules, ".package-lock.json"), '{"packages": {"node_modules/openai": {"version": "6.50.0"}}}');
-  assert.notEqual(keyBase({ tslabDir, options: { isJS: true }, cwd: "/nb" }), base);
+  const record = path.join(modules, ".package-lock.json");
+  fs.writeFileSync(record, '{"packages": {"node_modules/openai": {"version": "6.49.0"}}}');
+  const key = (cwd = notebooks, options = { isJS: true }) => keyBase({ tslabDir, options, cwd });
+  const base = key();
+  assert.equal(key(), base);
+  assert.notEqual(key(project), base);
+  assert.notEqual(key(notebooks, { isJS: false }), base);
+  fs.writeFileSync(record, '{"packages": {"node_modules/openai": {"version": "6.50.0"}}}');
+  assert.notEqual(key(), base, "a new install in the project's node_modules");
+  const updated = key();
+  fs.mkdirSync(path.join(notebooks, "node_modules"));
+  fs.writeFileSync(path.join(notebooks, "node_modules", ".package-lock.json"), '{"packages": {}}');
+  assert.notEqual(key(), updated, "packages installed in the notebook's own folder count too");
+  fs.rmSync(record);
+  fs.rmSync(path.join(notebooks, "node_modules"), { recursive: true });
+  assert.throws(() => key(), /no node_modules\/.package-lock.json/, "nothing installed by npm: no key, no cache");
 });
 
 test("COOKBOOK_JSLAB_CACHE=0 leaves tslab's converter alone; without npm's record of node_modules, no cache", () => {
