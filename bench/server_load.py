@@ -470,6 +470,20 @@ def main(argv: list[str] | None = None) -> int:
                 ROOT,
             )
 
+            stack_port = free_port()
+            servers["bare stack"] = Proc(
+                [
+                    python(),
+                    str(BENCH / "stack_server.py"),
+                    "--port",
+                    str(stack_port),
+                    "--body-file",
+                    str(tmp / "basic.json"),
+                ],
+                stack_port,
+                ROOT,
+            )
+
             results: dict[tuple[str, int, str], list[dict[str, Any]]] = {}
             contenders = [name for name in ("replay server", *PEERS) if name in servers]
             for mode in MODES:
@@ -500,6 +514,21 @@ def main(argv: list[str] | None = None) -> int:
                     f"{res['loadgen_cpu']:.0%}",
                     flush=True,
                 )
+            # The stack's own ceiling: uvicorn + h11 + Starlette answering the same bytes, no logic (10 clients).
+            stack = []
+            for _ in range(rounds):
+                srv = servers["bare stack"]
+                stack.append(
+                    load(srv.port, srv.pid, "non-streamed", 10, max(400, int(COUNTS[("non-streamed", 10)] * scale)))
+                )
+            res = sorted(stack, key=lambda r: r["rps"])[len(stack) // 2]
+            notes.append(
+                "the same stack with nothing on it (bench/stack_server.py: uvicorn, the h11 parser, one "
+                f"Starlette route answering the recorded bytes), 10 clients: {res['rps']:,.0f} req/s, "
+                f"p99 {res['p99_ms']:.2f} ms, server CPU {res['server_cpu']:.0%} (median of {rounds}): the most "
+                "any server on this stack answers in one process here; the replay server's own work is the difference"
+            )
+            print(f"bare stack   c=10  {res['rps']:8.0f} req/s  p99 {res['p99_ms']:.2f} ms", flush=True)
             wrk = {name: wrk_check(servers[name].port, 10) for name in contenders}
             if mockoon:  # Mockoon's own floor: one rule-less route answering a tiny body
                 servers.pop("Mockoon").stop()
