@@ -3,24 +3,29 @@
 // tslab turns each cell into JavaScript with the TypeScript compiler: it type-checks the cell against everything
 // the earlier cells declared and against the packages' types, which takes 50-600 ms a cell (most of notebook 06's
 // time). The result depends only on its inputs: the cell's text, the declarations of the cells before it, the
-// compiler and its options, the folder, and the installed packages. So it is kept on disk under that key, and a cell
-// run again with the same inputs (Run All again, the tests, a restarted kernel) reuses it. An edited cell, a cell
-// after an edited one, a different folder or an install in any node_modules from the folder up (npm rewrites its
-// node_modules/.package-lock.json) is a different key: compiled afresh. A cell's type errors
-// are part of its result: they come back from the cache too.
+// compiler and its options, the folder, and the installed packages. So it is kept on disk under that key, and a
+// cell run again with the same inputs (Run All again, the tests, a restarted kernel) reuses it. An edited cell, a
+// cell after an edited one, a different folder, or an install in any node_modules from the folder up (npm rewrites
+// its node_modules/.package-lock.json) makes a different key: compiled afresh. A cell's type errors are part of its
+// result: they come back from the cache too.
 //
-// Not cached: a cell that imports a file of your own (`./x`, `../x`: its content is not in the key), and every
-// cell after a `%%module` cell (that defines a module in memory). The real compiler starts only when a cell is not
-// in the cache, or for completion and inspection (Tab, Shift+Tab).
+// Never cached: a cell that names a file of your own (`./x`, `../x`, `/x`, `/// <reference path=...>`: the file's
+// content is not in the key), a cell whose earlier declarations still name one (tslab carries imports forward),
+// and every cell after a `%%module` cell (a module defined in memory). The real compiler starts only when a cell is
+// not in the cache, or for completion and inspection (Tab, Shift+Tab).
 //
-// Where: node_modules/.cache/jslab/ (the usual home of tools' caches; `npm ci` empties it). Off: COOKBOOK_JSLAB_CACHE=0.
+// Where: node_modules/.cache/jslab/ (the usual home of tools' caches; `npm ci` empties it), or
+// COOKBOOK_JSLAB_CACHE_DIR. Off: COOKBOOK_JSLAB_CACHE=0.
 "use strict";
 const crypto = require("node:crypto");
 const fs = require("node:fs");
 const path = require("node:path");
 
 const FORMAT = "1"; // change it when what a file holds changes
-const OWN_FILE = /(?:\bfrom|\bimport|\brequire)\s*\(?\s*["'`]\.\.?[/"'`]/;
+// A module path of your own: relative (./x, ../x) or absolute (/x), or a triple-slash reference to a file. Its content
+// is not in the key, so a cell naming one, or following a cell that did (tslab carries imports on in the
+// declarations), is always compiled.
+const OWN_FILE = /(?:\bfrom|\bimport|\brequire)\s*\(?\s*["'`](?:\.\.?[/"'`]|\/)|^\/\/\/\s*<reference\s+path=/m;
 
 /** Whether the cache is off: COOKBOOK_JSLAB_CACHE=0 (or no, false, off). */
 function cacheOff(env = process.env) {
@@ -66,7 +71,7 @@ function cachedConverter(createConverter, options, { folder, base }) {
   const compiler = () => (real ??= createConverter(options));
 
   function convert(prevDecl, src) {
-    if (ownModules || OWN_FILE.test(src)) return compiler().convert(prevDecl, src);
+    if (ownModules || OWN_FILE.test(src) || OWN_FILE.test(prevDecl)) return compiler().convert(prevDecl, src);
     const key = crypto.createHash("sha256").update(`${base}\0${prevDecl}\0${src}`).digest("hex");
     const file = path.join(folder, `${key}.json`);
     try {
@@ -105,7 +110,7 @@ function installCompileCache(tslabDir, env = process.env) {
   if (cacheOff(env)) return;
   const converter = require(path.join(tslabDir, "dist", "converter.js"));
   const createConverter = converter.createConverter;
-  const folder = path.join(tslabDir, "..", ".cache", "jslab");
+  const folder = env.COOKBOOK_JSLAB_CACHE_DIR || path.join(tslabDir, "..", ".cache", "jslab");
   converter.createConverter = (options) => {
     let base;
     try {

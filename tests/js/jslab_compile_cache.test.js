@@ -71,15 +71,29 @@ test("cells that import your own files, and every cell after a %%module cell, ar
   const folder = tmp();
   const { createConverter, calls } = fakeCompiler();
   const conv = cachedConverter(createConverter, {}, { folder, base: "b" });
-  for (const src of ['import { f } from "./mine";', "const m = require('../mine.js');", 'const m = await import("./mine");']) {
+  const own = [
+    'import { f } from "./mine";',
+    "const m = require('../mine.js');",
+    'const m = await import("./mine");',
+    'import { f } from "/home/me/mine";',
+    '/// <reference path="mine.d.ts" />\nconst a = 1;',
+  ];
+  for (const src of own) {
     conv.convert("", src);
     conv.convert("", src);
   }
-  assert.equal(calls.convert, 6);
-  conv.convert("", "const a = 1;"); // cached from here on...
+  assert.equal(calls.convert, 10);
+  // a later cell, whose declarations from the cells before it still import your file (tslab carries them forward)
+  const carried = 'import { f } from "./mine";\ndeclare const r: number;\n';
+  conv.convert(carried, "const s = f(r);");
+  conv.convert(carried, "const s = f(r);");
+  assert.equal(calls.convert, 12);
+  conv.convert("", 'import OpenAI from "openai";'); // a package: cached from here on...
+  conv.convert("", 'import OpenAI from "openai";');
+  assert.equal(calls.convert, 13);
   conv.addModule("mine", "export const x = 1;", {});
-  conv.convert("", "const a = 1;"); // ...but not after a module defined in memory
-  assert.equal(calls.convert, 8);
+  conv.convert("", 'import OpenAI from "openai";'); // ...but not after a module defined in memory
+  assert.equal(calls.convert, 14);
   assert.equal(fs.readdirSync(folder).length, 1);
 });
 
@@ -134,14 +148,28 @@ test("COOKBOOK_JSLAB_CACHE=0 leaves tslab's converter alone; without npm's recor
   const modules = tmp();
   const tslabDir = path.join(modules, "tslab");
   fs.mkdirSync(path.join(tslabDir, "dist"), { recursive: true });
-  const original = () => "tslab's own";
+  fs.mkdirSync(path.join(modules, "@tslab", "typescript-for-tslab"), { recursive: true });
+  fs.writeFileSync(path.join(tslabDir, "package.json"), '{"version": "1.0.22"}');
+  fs.writeFileSync(path.join(modules, "@tslab", "typescript-for-tslab", "package.json"), '{"version": "5.0.4"}');
   const converterFile = path.join(tslabDir, "dist", "converter.js");
   fs.writeFileSync(converterFile, "module.exports = {};");
   const converter = require(converterFile);
+  const original = () => "tslab's own";
   converter.createConverter = original;
   installCompileCache(tslabDir, { COOKBOOK_JSLAB_CACHE: "0" });
   assert.equal(converter.createConverter, original);
+
   installCompileCache(tslabDir, {});
   assert.notEqual(converter.createConverter, original);
-  assert.equal(converter.createConverter({}), "tslab's own", "no .package-lock.json: tslab's converter, uncached");
+  const here = process.cwd();
+  const nothingInstalled = tmp(); // no node_modules/.package-lock.json in it or above (the system's temporary folder)
+  try {
+    process.chdir(nothingInstalled);
+    assert.equal(converter.createConverter({}), "tslab's own", "no npm record of the packages: tslab's converter, uncached");
+    fs.mkdirSync(path.join(nothingInstalled, "node_modules"));
+    fs.writeFileSync(path.join(nothingInstalled, "node_modules", ".package-lock.json"), "{}");
+    assert.equal(typeof converter.createConverter({}).convert, "function", "with it: the cached converter");
+  } finally {
+    process.chdir(here);
+  }
 });
