@@ -174,6 +174,12 @@ def prism_document(basic: bytes) -> dict[str, Any]:
     }
 
 
+def mockoon_process(mockoon: Path, env_file: Path, port: int, cwd: Path) -> "Proc":
+    """Mockoon serving the data file ``env_file`` on 127.0.0.1:``port``, without its log file and admin API."""
+    command = ["start", "--data", str(env_file), "--port", str(port), "--hostname", "127.0.0.1"]
+    return Proc([str(mockoon), *command, "--disable-log-to-file", "--disable-admin-api"], port, cwd)
+
+
 def mockoon_environment(port: int, basic: bytes, sse: bytes) -> dict[str, Any]:
     """A Mockoon data file: one POST route, two responses chosen by rules on the body and the key."""
     question = BASIC_BODY["messages"][1]["content"]
@@ -395,22 +401,7 @@ def main(argv: list[str] | None = None) -> int:
                 port = free_port()
                 env_file = tmp / "mockoon.json"
                 env_file.write_text(json.dumps(mockoon_environment(port, basic, sse)), encoding="utf-8")
-                servers["Mockoon"] = Proc(
-                    [
-                        str(mockoon),
-                        "start",
-                        "--data",
-                        str(env_file),
-                        "--port",
-                        str(port),
-                        "--hostname",
-                        "127.0.0.1",
-                        "--disable-log-to-file",
-                        "--disable-admin-api",
-                    ],
-                    port,
-                    tmp,
-                )
+                servers["Mockoon"] = mockoon_process(mockoon, env_file, port, tmp)
                 version = (
                     subprocess.run([str(mockoon), "--version"], capture_output=True, text=True)
                     .stdout.strip()
@@ -538,22 +529,7 @@ def main(argv: list[str] | None = None) -> int:
                 route["responses"], route["responseMode"] = route["responses"][1:], None
                 route["responses"][0]["rules"] = []
                 env_file.write_text(json.dumps(env), encoding="utf-8")
-                servers["Mockoon trivial"] = Proc(
-                    [
-                        str(mockoon),
-                        "start",
-                        "--data",
-                        str(env_file),
-                        "--port",
-                        str(port),
-                        "--hostname",
-                        "127.0.0.1",
-                        "--disable-log-to-file",
-                        "--disable-admin-api",
-                    ],
-                    port,
-                    tmp,
-                )
+                servers["Mockoon trivial"] = mockoon_process(mockoon, env_file, port, tmp)
                 srv = servers["Mockoon trivial"]
                 for clients in (1, 10):
                     res = load(

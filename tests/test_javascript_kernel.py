@@ -21,6 +21,20 @@ NOTEBOOK = ROOT / "notebooks" / "06_javascript_rest.ipynb"
 SETUP_HINT = "run 'make test' (it runs 'npm ci' and installs the jslab kernelspec into .venv)"
 
 
+def printed_text(client, code: str, timeout: float = 60) -> str:
+    """Run ``code`` on the kernel behind ``client``; what it printed (stdout and stderr, in order) until idle."""
+    msg_id = client.execute(code)
+    texts = []
+    while True:
+        msg = client.get_iopub_msg(timeout=timeout)
+        if msg["parent_header"].get("msg_id") != msg_id:
+            continue
+        if msg["msg_type"] == "stream":
+            texts.append(msg["content"]["text"])
+        if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+            return "".join(texts)
+
+
 def test_npm_dependencies_are_pinned_and_locked() -> None:
     package = json.loads((ROOT / "package.json").read_text(encoding="utf-8"))
     lock = json.loads((ROOT / "package-lock.json").read_text(encoding="utf-8"))
@@ -57,18 +71,9 @@ def test_jslab_kernel_info_reply_has_status() -> None:
         reply = client.kernel_info(reply=True, timeout=30)
         assert reply["content"]["status"] == "ok"
         assert reply["content"]["language_info"]["name"] == "javascript"
-        msg_id = client.execute('console.log(require("@azure-rest/ai-inference/package.json").version)')
-        texts = []
-        while True:
-            msg = client.get_iopub_msg(timeout=30)
-            if msg["parent_header"].get("msg_id") != msg_id:
-                continue
-            if msg["msg_type"] == "stream":
-                texts.append(msg["content"]["text"])
-            if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
-                break
+        printed = printed_text(client, 'console.log(require("@azure-rest/ai-inference/package.json").version)', 30)
         package = json.loads((ROOT / "package.json").read_text(encoding="utf-8"))
-        assert "".join(texts).strip() == package["dependencies"]["@azure-rest/ai-inference"]
+        assert printed.strip() == package["dependencies"]["@azure-rest/ai-inference"]
     finally:
         client.stop_channels()
         manager.shutdown_kernel(now=True)

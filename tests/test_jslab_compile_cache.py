@@ -8,6 +8,7 @@ real kernel twice on the same cells.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -16,8 +17,9 @@ import pytest
 from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 from jupyter_client.manager import start_new_kernel
 
+from tests.test_javascript_kernel import SETUP_HINT, printed_text
+
 ROOT = Path(__file__).resolve().parents[1]
-SETUP_HINT = "run 'make test' (it runs 'npm ci' and installs the jslab kernelspec into .venv)"
 
 
 def test_cache_rules_node_tests() -> None:
@@ -38,28 +40,13 @@ def run_cells(cells: list[str], cache: Path) -> list[str]:
         kernel_name="jslab", startup_timeout=60, cwd=str(ROOT / "notebooks"), env=kernel_env(cache)
     )
     try:
-        outputs = []
-        for cell in cells:
-            msg_id = client.execute(cell)
-            texts = []
-            while True:
-                msg = client.get_iopub_msg(timeout=60)
-                if msg["parent_header"].get("msg_id") != msg_id:
-                    continue
-                if msg["msg_type"] == "stream":
-                    texts.append(msg["content"]["text"])
-                if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
-                    break
-            outputs.append("".join(texts))
-        return outputs
+        return [printed_text(client, cell) for cell in cells]
     finally:
         client.stop_channels()
         manager.shutdown_kernel(now=True)
 
 
 def kernel_env(cache: Path) -> dict[str, str]:
-    import os
-
     return {**os.environ, "COOKBOOK_JSLAB_CACHE": "1", "COOKBOOK_JSLAB_CACHE_DIR": str(cache)}
 
 
